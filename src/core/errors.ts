@@ -32,3 +32,10 @@ export class ConnectionCallError extends TcpstateError {
     super('E_CALL_REJECTED', `${call} in ${state}: ${reason}`);
   }
 }
+
+/** A command-line option with a value the command cannot use. */
+export class BadOptionError extends TcpstateError {
+  constructor(option: string, value: string, expected: string) {
+    super('E_BAD_OPTION', `bad value "${value}" for ${option}: expected ${expected}`);
+  }
+}
