@@ -22,6 +22,8 @@ import {
 } from './scenario.js';
 
 export interface SimTransition {
+  /** Global order of everything recorded in the run (ties at the same instant). */
+  readonly order: number;
   readonly at: number;
   readonly endpoint: EndpointId;
   readonly from: TcpState;
@@ -33,6 +35,8 @@ export interface SimTransition {
 }
 
 export interface SimSegment {
+  /** Global order of everything recorded in the run (ties at the same instant). */
+  readonly order: number;
   readonly at: number;
   readonly from: EndpointId;
   readonly to: EndpointId;
@@ -53,6 +57,8 @@ export interface SimSegment {
 }
 
 export interface SimNotification {
+  /** Global order of everything recorded in the run (ties at the same instant). */
+  readonly order: number;
   readonly at: number;
   readonly endpoint: EndpointId;
   readonly what: Notification;
@@ -60,6 +66,8 @@ export interface SimNotification {
 }
 
 export interface SimCall {
+  /** Global order of everything recorded in the run (ties at the same instant). */
+  readonly order: number;
   readonly at: number;
   readonly endpoint: EndpointId;
   readonly call: string;
@@ -119,7 +127,7 @@ class Simulation {
   private readonly notifications: SimNotification[] = [];
   private readonly sentByKind = new Map<string, number>();
   private readonly drops: readonly DropStep[];
-  private injecting = false;
+  private order = 0;
 
   constructor(
     private readonly scenario: Scenario,
@@ -151,10 +159,10 @@ class Simulation {
     return {
       send: (seg, now) => this.onSend(id, seg, now),
       stateChanged: (from: TcpState, to: TcpState, rule: TransitionRule, now: number) => {
-        this.transitions.push({ at: now, endpoint: id, from, to, cause: rule.id, event: rule.event });
+        this.transitions.push({ order: this.order++, at: now, endpoint: id, from, to, cause: rule.id, event: rule.event });
       },
       notify: (what, bytes, now) => {
-        this.notifications.push({ at: now, endpoint: id, what, bytes });
+        this.notifications.push({ order: this.order++, at: now, endpoint: id, what, bytes });
       },
     };
   }
@@ -183,6 +191,7 @@ class Simulation {
     const sender = this.endpoints[from];
     const receiver = this.endpoints[to];
     this.segments.push({
+      order: this.order++,
       at: now,
       from,
       to,
@@ -275,6 +284,7 @@ class Simulation {
 
   private apply(step: CallStep): void {
     const ep = this.endpoints[step.endpoint];
+    const order = this.order++;
     let detail = '';
     switch (step.call) {
       case 'listen':
@@ -306,12 +316,11 @@ class Simulation {
         }
         break;
     }
-    this.calls.push({ at: this.now, endpoint: step.endpoint, call: step.call, detail });
+    this.calls.push({ order, at: this.now, endpoint: step.endpoint, call: step.call, detail });
   }
 
   /** A crafted segment: seq = receiver's RCV.NXT + seqOffset, ack = receiver's SND.NXT + ackOffset. */
   private inject(step: InjectStep): void {
-    if (this.injecting) return;
     const receiver = this.endpoints[step.to];
     const seg = newSegment();
     seg.flags = step.flags;
@@ -320,12 +329,7 @@ class Simulation {
     seg.len = step.len;
     seg.window = step.window ?? this.endpoints[other(step.to)].rcvWnd;
     this.record(other(step.to), step.to, seg, this.now, false, true, this.now);
-    this.injecting = true;
-    try {
-      receiver.segmentArrives(seg, this.now);
-    } finally {
-      this.injecting = false;
-    }
+    receiver.segmentArrives(seg, this.now);
   }
 }
 

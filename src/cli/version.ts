@@ -1,0 +1,2 @@
+/** The package version, kept in one place for `--version` and JSON documents. */
+export const VERSION = '0.1.0';
