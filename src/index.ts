@@ -1,0 +1,10 @@
+/**
+ * tcpstate's public library API.
+ */
+export * from './core/index.js';
+export { parseScenario, parseScenarioJson, ScenarioError } from './sim/scenario.js';
+export type { Scenario, Step, CallStep, DropStep, InjectStep, EndpointId, SegmentKind } from './sim/scenario.js';
+export { simulate } from './sim/simulator.js';
+export type { SimResult, SimTransition, SimSegment, SimNotification, SimulateOptions } from './sim/simulator.js';
+export { BUILTIN_SCENARIOS, builtinScenarioNames } from './sim/builtin.js';
+export { renderSequenceDiagram } from './sim/sequence-diagram.js';
