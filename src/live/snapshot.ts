@@ -1,0 +1,132 @@
+/**
+ * The live snapshot: the kernel's TCP table of one or more network namespaces, filtered
+ * (states and bytecode in the kernel where possible, the rest here), with processes
+ * attributed and namespaces labelled. Records stream to a visitor so aggregations keep
+ * constant memory; `collectSnapshot` gathers them for listings.
+ */
+import { TcpstateError } from '../core/errors.js';
+import type { Filter } from '../filter/index.js';
+import { ALL_STATES_MASK, type Family, type SocketRecord, type SourceName } from '../records/socket.js';
+import { enumerateNamespaces, ownNamespace, resolveNetns, type NetnsTarget } from '../sources/namespaces.js';
+import { inNetns } from '../sources/netns-switch.js';
+import { openSocketSource, type SourcePreference } from '../sources/open-source.js';
+import { scanProcesses } from '../sources/processes.js';
+
+export interface SnapshotOptions {
+  readonly filter?: Filter | null;
+  readonly families?: readonly Family[];
+  /** Restrict to these Linux states (bitmask); combined with the filter's. */
+  readonly stateMask?: number;
+  /** Attribute sockets to processes (-p). */
+  readonly processes?: boolean;
+  /** Ask the kernel for tcp_info (-i). */
+  readonly info?: boolean;
+  /** `NAME`, `PID`, `all`, or undefined for the caller's namespace. */
+  readonly netns?: string;
+  readonly source?: SourcePreference;
+}
+
+export interface SnapshotReport {
+  readonly source: SourceName;
+  readonly namespaces: readonly string[];
+  /** Things the user should know: fallbacks, what could not be seen. */
+  readonly notices: readonly string[];
+  /** Sockets with an inode that no readable process holds (only with processes). */
+  readonly unattributed: number;
+  readonly ms: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function targetsFor(spec: string | undefined, notices: string[]): NetnsTarget[] {
+  if (spec === undefined) return [ownNamespace()];
+  if (spec === 'all') {
+    const { targets, unreadable } = enumerateNamespaces();
+    if (unreadable > 0) {
+      notices.push(`${unreadable} processes' namespaces could not be inspected (run as root to see every namespace)`);
+    }
+    return targets;
+  }
+  return [resolveNetns(spec)];
+}
+
+/** Streams the snapshot to `visit`; returns what happened. */
+export function streamSnapshot(options: SnapshotOptions, visit: (r: SocketRecord) => void): SnapshotReport {
+  const started = performance.now();
+  const notices: string[] = [];
+  const filter = options.filter ?? null;
+  const targets = targetsFor(options.netns, notices);
+  const stateMask = (options.stateMask ?? ALL_STATES_MASK) & (filter?.stateMask ?? ALL_STATES_MASK);
+  const query = {
+    families: options.families ?? (['ipv4', 'ipv6'] as const),
+    stateMask,
+    info: options.info === true,
+    ...(filter?.bytecode ? { bytecode: filter.bytecode } : {}),
+  };
+  const predicate = filter?.predicate ?? null;
+  const processes = options.processes === true ? scanProcesses() : null;
+  if (processes !== null && processes.unreadable > 0) {
+    notices.push(`${processes.unreadable} processes could not be inspected (other users' processes need root)`);
+  }
+  let unattributed = 0;
+  let sourceName: SourceName = 'sock-diag';
+  const labels: string[] = [];
+
+  const readOne = (target: NetnsTarget, procRoot: string): void => {
+    const opened = openSocketSource(options.source ?? 'auto', procRoot);
+    if (opened.notice !== null && !notices.includes(opened.notice)) notices.push(opened.notice);
+    sourceName = opened.source.name;
+    try {
+      opened.source.dump(query, (raw) => {
+        if (predicate !== null && !predicate(raw)) return;
+        const r = raw as Mutable<SocketRecord>;
+        r.netns = target.label;
+        if (processes !== null && r.inode !== 0) {
+          const p = processes.byInode.get(r.inode) ?? null;
+          r.process = p;
+          if (p === null) unattributed++;
+        }
+        visit(r);
+      });
+    } finally {
+      opened.source.close();
+    }
+  };
+
+  for (const target of targets) {
+    labels.push(target.label);
+    if (target.own) {
+      readOne(target, '/proc/net');
+    } else if (options.source === 'proc' && target.pid !== null) {
+      readOne(target, `/proc/${target.pid}/net`); // no setns needed
+    } else {
+      try {
+        inNetns(target.path, () => readOne(target, '/proc/thread-self/net'));
+      } catch (err: unknown) {
+        if (err instanceof TcpstateError && err.code === 'E_NETNS' && target.pid !== null && options.netns === 'all') {
+          // Without root we cannot enter, but the process's /proc view may be readable.
+          notices.push(`namespace ${target.label}: ${err.message}; read through /proc/${target.pid}/net instead`);
+          readOne(target, `/proc/${target.pid}/net`);
+        } else {
+          throw err;
+        }
+      }
+    }
+  }
+  if (processes !== null && unattributed > 0 && processes.unreadable > 0) {
+    notices.push(`${unattributed} sockets could not be attributed to a process (run as root to see all owners)`);
+  }
+  return {
+    source: sourceName,
+    namespaces: labels,
+    notices,
+    unattributed,
+    ms: performance.now() - started,
+  };
+}
+
+export function collectSnapshot(options: SnapshotOptions): { records: SocketRecord[]; report: SnapshotReport } {
+  const records: SocketRecord[] = [];
+  const report = streamSnapshot(options, (r) => records.push(r));
+  return { records, report };
+}
