@@ -242,12 +242,12 @@ export class Endpoint {
    * is orphaned, unread data causes a RST, and use `shutdown` for a half-close.
    */
   close(now: number): void {
-    this.closeCall(now, this.profile.closeOrphans);
+    this.closeCall(now, this.profile.closeOrphans, 'close');
   }
 
   /** shutdown(SHUT_WR): a half-close in every profile (the RFC's CLOSE). */
   shutdown(now: number): void {
-    this.closeCall(now, false);
+    this.closeCall(now, false, 'shutdown');
   }
 
   /** ABORT (§3.10.5). */
@@ -274,8 +274,8 @@ export class Endpoint {
     }
   }
 
-  private closeCall(now: number, orphaning: boolean): void {
-    const call = orphaning ? 'close' : 'shutdown';
+  /** `call` names the user's call in errors (close() does not orphan under every profile). */
+  private closeCall(now: number, orphaning: boolean, call: 'close' | 'shutdown'): void {
     if (orphaning && this.profile.resetOnCloseWithUnreadData && this.rcvBuffered > 0) {
       if (this.state === 'SYN_RECEIVED' || this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT') {
         // Linux tcp_close(): unread data means the peer's data was lost: RST, not FIN.
@@ -458,8 +458,12 @@ export class Endpoint {
         return;
       }
       // §3.10.7.4: zero window still accepts valid ACKs on the expected sequence.
+      // The ACK has its full fifth-step effect, including on our FIN; only the text is dropped.
       if (wnd === 0 && seg.seq === this.rcvNxt && flags & ACK && !(flags & SYN)) {
         if (!this.processAck(seg, now)) return;
+        if (this.state === 'FIN_WAIT_1' || this.state === 'CLOSING' || this.state === 'LAST_ACK') {
+          if (this.ackOfOurFin(now)) return; // LAST-ACK → CLOSED: nothing more to send
+        }
       }
       this.sendAck(now); // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
       return;
@@ -530,19 +534,12 @@ export class Endpoint {
     // carries the peer's FIN, the eighth step takes FIN-WAIT-1 straight to TIME-WAIT.
     switch (this.state) {
       case 'FIN_WAIT_1':
-        if (this.ourFinAcked() && !(fin && seqAdd(seq, len) === this.rcvNxt)) {
-          this.transition('rcv-ack-of-fin', now);
-          if (this.orphan) this.armFinWait2Timer(now);
-        }
+        // (An in-order FIN: the segment starts at RCV.NXT, whatever data precedes the FIN.)
+        if (!(fin && seq === this.rcvNxt)) this.ackOfOurFin(now);
         break;
       case 'CLOSING':
-        if (this.ourFinAcked()) this.enterTimeWait('closing-ack-of-fin', now);
-        return;
       case 'LAST_ACK':
-        if (this.ourFinAcked()) {
-          this.sink.notify('closed', 0, now);
-          this.enterClosed('last-ack-ack-of-fin', now);
-        }
+        this.ackOfOurFin(now);
         return;
       case 'TIME_WAIT':
         // Only a retransmitted FIN is expected here (handled as old above); re-ACK anything else.
@@ -555,6 +552,15 @@ export class Endpoint {
         break;
     }
 
+    // Linux (tcp_rcv_state_process, RFC 1122 §4.2.2.13): after close() nobody will ever
+    // read, so any new data — in order or not — is answered RST <SEQ=SEG.ACK> and aborts.
+    if (len > 0 && this.orphan && (this.state === 'FIN_WAIT_1' || this.state === 'FIN_WAIT_2')) {
+      this.emit(seg.ack, 0, RST, 0, now);
+      this.sink.notify('reset', 0, now);
+      this.enterClosed('data-after-close', now);
+      return;
+    }
+
     // Out of order (a gap before this segment): not queued (see Limitations); a
     // duplicate ACK tells the peer what we still expect.
     if (seq !== this.rcvNxt && (len > 0 || fin)) {
@@ -565,13 +571,6 @@ export class Endpoint {
     // ---- Seventh: segment text ----
     if (len > 0) {
       if (this.state === 'ESTABLISHED' || this.state === 'FIN_WAIT_1' || this.state === 'FIN_WAIT_2') {
-        if (this.orphan) {
-          // Linux: nobody will ever read this data. RST <SEQ=SEG.ACK> and abort.
-          this.emit(seg.ack, 0, RST, 0, now);
-          this.sink.notify('reset', 0, now);
-          this.enterClosed('data-after-close', now);
-          return;
-        }
         this.rcvNxt = seqAdd(this.rcvNxt, len);
         this.deliver(len, now);
         if (!fin) this.sendAck(now);
@@ -584,7 +583,7 @@ export class Endpoint {
       this.rcvNxt = seqAdd(this.rcvNxt, 1);
       this.peerFinReceived = true;
       this.sink.notify('closing', 0, now);
-      this.sendAck(now);
+      // The ACK of the FIN goes out after the state change, so it carries the new state.
       switch (this.state) {
         case 'SYN_RECEIVED':
         case 'ESTABLISHED':
@@ -600,6 +599,7 @@ export class Endpoint {
         default:
           break; // CLOSE-WAIT, CLOSING, LAST-ACK: remain.
       }
+      this.sendAck(now);
     }
   }
 
@@ -649,6 +649,29 @@ export class Endpoint {
 
   private ourFinAcked(): boolean {
     return this.finSent && seqGt(this.sndUna, this.finSeq);
+  }
+
+  /**
+   * §3.10.7.4 fifth, FIN-WAIT-1, CLOSING and LAST-ACK: once our FIN is acknowledged,
+   * enter FIN-WAIT-2, TIME-WAIT or CLOSED respectively. Returns true when CLOSED.
+   */
+  private ackOfOurFin(now: number): boolean {
+    if (!this.ourFinAcked()) return false;
+    switch (this.state) {
+      case 'FIN_WAIT_1':
+        this.transition('rcv-ack-of-fin', now);
+        if (this.orphan) this.armFinWait2Timer(now);
+        return false;
+      case 'CLOSING':
+        this.enterTimeWait('closing-ack-of-fin', now);
+        return false;
+      case 'LAST_ACK':
+        this.sink.notify('closed', 0, now);
+        this.enterClosed('last-ack-ack-of-fin', now);
+        return true;
+      default:
+        return false;
+    }
   }
 
   /** RST in an acceptable exact position (§3.10.7.4 second, per state). */
@@ -827,8 +850,10 @@ export class Endpoint {
       this.emit(this.iss, 0, SYN, 0, now);
       return;
     }
-    if (this.sndUna === this.iss && (this.state === 'SYN_RECEIVED' || this.passiveOpen)) {
-      // Our SYN is still unacknowledged (also after a CLOSE in SYN-RECEIVED).
+    // Our SYN is still unacknowledged: in SYN-RECEIVED, or after a CLOSE there (the FIN
+    // then directly follows the SYN) — for a passive and a simultaneous open alike.
+    const synPending = this.state === 'SYN_RECEIVED' || (this.finSent && this.finSeq === seqAdd(this.iss, 1));
+    if (this.sndUna === this.iss && synPending) {
       this.emit(this.iss, this.rcvNxt, SYN | ACK, 0, now);
       return;
     }

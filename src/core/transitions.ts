@@ -51,7 +51,9 @@ export const TRANSITIONS = [
   // --- closing (RFC 9293 §3.10.4 CLOSE, §3.10.7.4 fifth and eighth) ---
   { id: 'close-syn-received', from: ['SYN_RECEIVED'], to: 'FIN_WAIT_1', trigger: 'call', event: 'CLOSE', sends: 'FIN', source: 'RFC 9293 §3.10.4', main: true },
   { id: 'close-established', from: ['ESTABLISHED'], to: 'FIN_WAIT_1', trigger: 'call', event: 'CLOSE', sends: 'FIN', source: 'RFC 9293 §3.10.4', main: true },
-  { id: 'rcv-fin', from: ['SYN_RECEIVED', 'ESTABLISHED'], to: 'CLOSE_WAIT', trigger: 'segment', event: 'rcv FIN', sends: 'ACK', source: 'RFC 9293 §3.10.7.4 eighth', main: true },
+  // The RFC's eighth step also lists SYN-RECEIVED, but a FIN passes the fifth step only
+  // with an acceptable ACK, which has already entered ESTABLISHED: the edge cannot be taken.
+  { id: 'rcv-fin', from: ['ESTABLISHED'], to: 'CLOSE_WAIT', trigger: 'segment', event: 'rcv FIN', sends: 'ACK', source: 'RFC 9293 §3.10.7.4 eighth', main: true },
   { id: 'close-close-wait', from: ['CLOSE_WAIT'], to: 'LAST_ACK', trigger: 'call', event: 'CLOSE', sends: 'FIN', source: 'RFC 9293 §3.10.4', main: true },
   { id: 'rcv-ack-of-fin', from: ['FIN_WAIT_1'], to: 'FIN_WAIT_2', trigger: 'segment', event: 'rcv ACK of FIN', sends: '', source: 'RFC 9293 §3.10.7.4 fifth', main: true },
   { id: 'simultaneous-close', from: ['FIN_WAIT_1'], to: 'CLOSING', trigger: 'segment', event: 'rcv FIN', sends: 'ACK', source: 'RFC 9293 §3.10.7.4 eighth', main: true },
@@ -72,11 +74,12 @@ export const TRANSITIONS = [
   { id: 'abort', from: SYNCHRONIZED_ABORTABLE, to: 'CLOSED', trigger: 'call', event: 'ABORT', sends: 'RST', source: 'RFC 9293 §3.10.5', main: false },
   { id: 'abort-closing', from: ['CLOSING', 'LAST_ACK', 'TIME_WAIT'], to: 'CLOSED', trigger: 'call', event: 'ABORT', sends: '', source: 'RFC 9293 §3.10.5', main: false },
   // --- timeouts (RFC 9293 §3.10.8, RFC 6298) ---
-  { id: 'user-timeout', from: ['SYN_SENT', 'SYN_RECEIVED', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSE_WAIT', 'CLOSING', 'LAST_ACK'], to: 'CLOSED', trigger: 'timer', event: 'user timeout / retransmissions exhausted', sends: '', source: 'RFC 9293 §3.10.8, RFC 1122 §4.2.3.5', main: false },
+  // Not FIN-WAIT-2: nothing of ours is outstanding there, so no retransmission timer runs.
+  { id: 'user-timeout', from: ['SYN_SENT', 'SYN_RECEIVED', 'ESTABLISHED', 'FIN_WAIT_1', 'CLOSE_WAIT', 'CLOSING', 'LAST_ACK'], to: 'CLOSED', trigger: 'timer', event: 'user timeout / retransmissions exhausted', sends: '', source: 'RFC 9293 §3.10.8, RFC 1122 §4.2.3.5', main: false },
   { id: 'syn-received-timeout', from: ['SYN_RECEIVED'], to: 'LISTEN', trigger: 'timer', event: 'SYN,ACK retransmissions exhausted (passive open)', sends: '', source: 'RFC 1122 §4.2.3.5; Linux drops the request socket', main: false },
   // --- Linux behaviours (net/ipv4/tcp.c tcp_close, tcp_input.c, tcp_timer.c) ---
   { id: 'fin-wait-2-timeout', from: ['FIN_WAIT_2'], to: 'CLOSED', trigger: 'timer', event: 'tcp_fin_timeout (orphan)', sends: '', source: 'Linux tcp_timer.c / tcp_minisocks.c', main: false, profile: 'linux' },
-  { id: 'close-unread-data', from: ['SYN_RECEIVED', 'ESTABLISHED', 'CLOSE_WAIT'], to: 'CLOSED', trigger: 'call', event: 'close() with unread data', sends: 'RST', source: 'Linux tcp.c tcp_close (RFC 2525 §2.17)', main: false, profile: 'linux' },
+  { id: 'close-unread-data', from: ['ESTABLISHED', 'CLOSE_WAIT'], to: 'CLOSED', trigger: 'call', event: 'close() with unread data', sends: 'RST', source: 'Linux tcp.c tcp_close (RFC 2525 §2.17)', main: false, profile: 'linux' },
   { id: 'data-after-close', from: ['FIN_WAIT_1', 'FIN_WAIT_2'], to: 'CLOSED', trigger: 'segment', event: 'rcv data after close()', sends: 'RST', source: 'Linux tcp_input.c tcp_rcv_state_process', main: false, profile: 'linux' },
 ] as const satisfies readonly TransitionRule[];
 
