@@ -1,5 +1,5 @@
 /**
- * The built-in scenarios must give the RFC's state sequences (RFC 9293 §3.5 Figures 6–8,
+ * The built-in scenarios must give the RFC's state sequences (RFC 9293 §3.5 Figures 6–7,
  * §3.6 Figures 12–13) and the behaviours they are named after.
  */
 import { describe, expect, it } from 'vitest';
@@ -59,7 +59,7 @@ describe('built-in scenarios give the RFC state sequences', () => {
     expect(cw?.at).toBeLessThan(400);
   });
 
-  it('simultaneous open: both SYN-SENT → SYN-RECEIVED → ESTABLISHED (Figure 8)', () => {
+  it('simultaneous open: both SYN-SENT → SYN-RECEIVED → ESTABLISHED (Figure 7)', () => {
     const r = run('simultaneous-open');
     for (const id of ['a', 'b'] as const) {
       expect(states(r, id).slice(0, 4)).toEqual(['CLOSED', 'SYN_SENT', 'SYN_RECEIVED', 'ESTABLISHED']);
