@@ -72,8 +72,8 @@ export function streamSnapshot(options: SnapshotOptions, visit: (r: SocketRecord
   let sourceName: SourceName = 'sock-diag';
   const labels: string[] = [];
 
-  const readOne = (target: NetnsTarget, procRoot: string): void => {
-    const opened = openSocketSource(options.source ?? 'auto', procRoot);
+  const readOne = (target: NetnsTarget, procRoot: string, source: SourcePreference = options.source ?? 'auto'): void => {
+    const opened = openSocketSource(source, procRoot);
     if (opened.notice !== null && !notices.includes(opened.notice)) notices.push(opened.notice);
     sourceName = opened.source.name;
     try {
@@ -103,12 +103,17 @@ export function streamSnapshot(options: SnapshotOptions, visit: (r: SocketRecord
       try {
         inNetns(target.path, () => readOne(target, '/proc/thread-self/net'));
       } catch (err: unknown) {
-        if (err instanceof TcpstateError && err.code === 'E_NETNS' && target.pid !== null && options.netns === 'all') {
+        const denied = err instanceof TcpstateError && err.code === 'E_PERMISSION';
+        if (!denied || options.netns !== 'all') throw err;
+        if (target.pid !== null) {
           // Without root we cannot enter, but the process's /proc view may be readable.
+          // Only /proc shows it from outside: a netlink socket would be opened in our namespace.
           notices.push(`namespace ${target.label}: ${err.message}; read through /proc/${target.pid}/net instead`);
-          readOne(target, `/proc/${target.pid}/net`);
+          readOne(target, `/proc/${target.pid}/net`, 'proc');
         } else {
-          throw err;
+          // A named namespace no visible process lives in: nothing else to read it through.
+          labels.pop();
+          notices.push(`namespace ${target.label}: ${err.message}; skipped`);
         }
       }
     }

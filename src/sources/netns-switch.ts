@@ -21,13 +21,14 @@ export function inNetns<T>(path: string, fn: () => T): T {
   } catch (err: unknown) {
     closeSync(home);
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new TcpstateError('E_NETNS', `cannot open namespace ${path}: ${code}`);
+    throw new TcpstateError(code === 'EACCES' || code === 'EPERM' ? 'E_PERMISSION' : 'E_NETNS', `cannot open namespace ${path}: ${code}`);
   }
   try {
     if (libc.setns(target, CLONE_NEWNET) !== 0) {
       const name = libc.errnoName(libc.errno());
+      // A permission failure is a runtime failure (exit 1), not a usage error like a bad name.
       throw new TcpstateError(
-        'E_NETNS',
+        name === 'EPERM' ? 'E_PERMISSION' : 'E_NETNS',
         `cannot enter network namespace ${path}: ${name}${name === 'EPERM' ? ' (entering a namespace needs root: CAP_SYS_ADMIN)' : ''}`,
       );
     }
