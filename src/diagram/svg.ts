@@ -67,6 +67,10 @@ export function renderSvg(edges: readonly DiagramEdge[], options: SvgOptions = {
 
   out.push('  <g class="edges" fill="none">');
   const labels: string[] = [];
+  const pairs = new Set(edges.map((e) => {
+    const n = edgeNodes(e);
+    return `${n.from.key}>${n.to.key}`;
+  }));
   for (const edge of edges) {
     const { from, to } = edgeNodes(edge);
     const a = centre(from);
@@ -74,8 +78,14 @@ export function renderSvg(edges: readonly DiagramEdge[], options: SvgOptions = {
     const rowGap = Math.abs(to.row - from.row);
     // Bend arrows that would run through other boxes or along a row.
     const bend = rowGap > 1 || rowGap === 0 || from.col === to.col ? 70 * (from.col <= to.col ? 1 : -1) : 0;
-    const mx = (a.x + b.x) / 2 + (rowGap > 1 && from.col === to.col ? (from.col === 0 ? -bend : bend) : rowGap === 0 ? 0 : bend * 0.4);
-    const my = (a.y + b.y) / 2 + (rowGap === 0 ? -40 : 0);
+    let mx = (a.x + b.x) / 2 + (rowGap > 1 && from.col === to.col ? (from.col === 0 ? -bend : bend) : rowGap === 0 ? 0 : bend * 0.4);
+    let my = (a.y + b.y) / 2 + (rowGap === 0 ? -40 : 0);
+    // An arrow with a reverse twin (CLOSED ⇄ LISTEN) bows to its own side, keeping both apart.
+    if (pairs.has(`${to.key}>${from.key}`)) {
+      const len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+      mx += (-(b.y - a.y) / len) * 45;
+      my += ((b.x - a.x) / len) * 45;
+    }
     const start = boxExit(a, mx, my);
     const end = boxExit(b, mx, my);
     const touches = hl !== undefined && (edge.from === hl || edge.to === hl);
