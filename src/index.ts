@@ -8,3 +8,8 @@ export { simulate } from './sim/simulator.js';
 export type { SimResult, SimTransition, SimSegment, SimNotification, SimulateOptions } from './sim/simulator.js';
 export { BUILTIN_SCENARIOS, builtinScenarioNames } from './sim/builtin.js';
 export { renderSequenceDiagram } from './sim/sequence-diagram.js';
+export { streamSnapshot, collectSnapshot } from './live/snapshot.js';
+export type { SnapshotOptions, SnapshotReport } from './live/snapshot.js';
+export type { SocketRecord, SocketAddress, SocketTimer, ProcessRef, TcpInfoSubset, Family } from './records/socket.js';
+export { parseFilter, FilterError } from './filter/index.js';
+export type { Filter, FilterOptions } from './filter/index.js';
