@@ -7,6 +7,7 @@
  * (version 4, IHL ≥ 5, total length ≥ IHL). A capture analyser can keep going either way.
  * Addresses are unsigned 32-bit numbers in network order (`10.0.0.1` = 0x0a000001).
  */
+import { put16, put32, u16, u32 } from './bytes.js';
 
 export const IPV4_MIN_HEADER = 20;
 export const IPPROTO_TCP = 6;
@@ -90,26 +91,6 @@ export function foldChecksum(sum: number): number {
 /** The Internet checksum of a range. */
 export function internetChecksum(buf: Uint8Array, offset: number, length: number): number {
   return foldChecksum(onesSum(buf, offset, length));
-}
-
-function u16(buf: Uint8Array, at: number): number {
-  return ((buf[at] as number) << 8) | (buf[at + 1] as number);
-}
-
-function u32(buf: Uint8Array, at: number): number {
-  return (((buf[at] as number) << 24) | ((buf[at + 1] as number) << 16) | ((buf[at + 2] as number) << 8) | (buf[at + 3] as number)) >>> 0;
-}
-
-function put16(buf: Uint8Array, at: number, v: number): void {
-  buf[at] = (v >>> 8) & 0xff;
-  buf[at + 1] = v & 0xff;
-}
-
-function put32(buf: Uint8Array, at: number, v: number): void {
-  buf[at] = (v >>> 24) & 0xff;
-  buf[at + 1] = (v >>> 16) & 0xff;
-  buf[at + 2] = (v >>> 8) & 0xff;
-  buf[at + 3] = v & 0xff;
 }
 
 /**

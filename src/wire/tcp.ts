@@ -8,6 +8,7 @@
  * options) did, `valid` says the fixed header is there and the data offset is sane,
  * `badOptions` that the option list was malformed (the rest of the header still holds).
  */
+import { put16, put32, u16, u32 } from './bytes.js';
 import { foldChecksum, onesSum, pseudoHeaderSum } from './ipv4.js';
 
 export const TCP_MIN_HEADER = 20;
@@ -76,26 +77,6 @@ export function newTcpHeader(): TcpHeader {
     payloadOffset: 0,
     payloadLength: 0,
   };
-}
-
-function u16(buf: Uint8Array, at: number): number {
-  return ((buf[at] as number) << 8) | (buf[at + 1] as number);
-}
-
-function u32(buf: Uint8Array, at: number): number {
-  return (((buf[at] as number) << 24) | ((buf[at + 1] as number) << 16) | ((buf[at + 2] as number) << 8) | (buf[at + 3] as number)) >>> 0;
-}
-
-function put16(buf: Uint8Array, at: number, v: number): void {
-  buf[at] = (v >>> 8) & 0xff;
-  buf[at + 1] = v & 0xff;
-}
-
-function put32(buf: Uint8Array, at: number, v: number): void {
-  buf[at] = (v >>> 24) & 0xff;
-  buf[at + 1] = (v >>> 16) & 0xff;
-  buf[at + 2] = (v >>> 8) & 0xff;
-  buf[at + 3] = v & 0xff;
 }
 
 /**
