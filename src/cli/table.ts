@@ -9,12 +9,19 @@ export interface Column {
 
 /** Visible width, ignoring ANSI colour sequences. */
 export function visibleWidth(s: string): number {
+  if (!s.includes('\u001b')) return s.length;
   // eslint-disable-next-line no-control-regex
   return s.replace(/\u001b\[[0-9;]*m/g, '').length;
 }
 
 export function renderTable(columns: readonly Column[], rows: readonly (readonly string[])[], gap = 2): string[] {
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => visibleWidth(r[i] ?? ''))));
+  const widths = columns.map((c) => c.header.length);
+  for (const r of rows) {
+    for (let i = 0; i < widths.length; i++) {
+      const w = visibleWidth(r[i] ?? '');
+      if (w > (widths[i] ?? 0)) widths[i] = w;
+    }
+  }
   const line = (cells: readonly string[]): string =>
     cells
       .map((cell, i) => {
