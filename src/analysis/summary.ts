@@ -81,20 +81,22 @@ export class SummaryAggregator {
   }
 }
 
+const WATCHED: Readonly<Record<TcpState, boolean>> = (() => {
+  const w = {} as Record<TcpState, boolean>;
+  for (const s of TCP_STATES) w[s] = (WATCHED_STATES as readonly TcpState[]).includes(s);
+  return w;
+})();
+
 function isWatched(s: TcpState): s is WatchedState {
-  return (WATCHED_STATES as readonly TcpState[]).includes(s);
+  return WATCHED[s];
 }
 
+/** The n most used ports, most used first (ties: lower port first). */
 function topPorts(counts: Uint32Array, n: number): { port: number; count: number }[] {
-  const best: { port: number; count: number }[] = [];
+  const used: { port: number; count: number }[] = [];
   for (let port = 0; port < counts.length; port++) {
-    const count = counts[port] ?? 0;
-    if (count === 0) continue;
-    if (best.length < n || count > (best[best.length - 1]?.count ?? 0)) {
-      best.push({ port, count });
-      best.sort((a, b) => b.count - a.count || a.port - b.port);
-      if (best.length > n) best.pop();
-    }
+    const count = counts[port] as number;
+    if (count !== 0) used.push({ port, count });
   }
-  return best;
+  return used.sort((a, b) => b.count - a.count || a.port - b.port).slice(0, n);
 }
