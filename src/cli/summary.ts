@@ -1,17 +1,15 @@
 /**
  * `tcpstate` / `tcpstate summary`: counts for all 11 states with bars, families, top
  * ports and peers for the states that matter, the kernel counters that signal trouble,
- * and a one-line verdict.
+ * and a one-line verdict from the doctor's rule engine (one look, default thresholds).
  */
 import type { Command } from 'commander';
 import { TCP_STATES } from '../core/states.js';
 import { parseFilter } from '../filter/index.js';
 import { SummaryAggregator, WATCHED_STATES, type Summary } from '../analysis/summary.js';
 import { quickVerdict, type Verdict } from '../analysis/verdict.js';
+import { DoctorAggregator, parsePortRange, readKernelEnv } from '../doctor/observe.js';
 import { streamSnapshot, type SnapshotReport } from '../live/snapshot.js';
-import { readKernelCounters, readSysctls, type KernelCounters } from '../sources/kernel-counters.js';
-import { inNetns } from '../sources/netns-switch.js';
-import { resolveNetns } from '../sources/namespaces.js';
 import { colours, printJson } from './output.js';
 import { addSnapshotOptions, baseSnapshotOptions, printNotices, type SnapshotFlags } from './snapshot-options.js';
 
@@ -49,27 +47,22 @@ export interface SummaryDocument extends Summary {
   readonly ms: number;
 }
 
-function countersFor(netns: string | undefined): { counters: KernelCounters; sysctls: Record<string, string | null> } {
-  // Counters and most net.* sysctls are per namespace: read them from inside it.
-  if (netns === undefined || netns === 'all') return { counters: readKernelCounters(), sysctls: readSysctls() };
-  const target = resolveNetns(netns);
-  if (target.own) return { counters: readKernelCounters(), sysctls: readSysctls() };
-  if (target.pid !== null) return { counters: readKernelCounters(`/proc/${target.pid}/net`), sysctls: readSysctls() };
-  return inNetns(target.path, () => ({
-    counters: readKernelCounters('/proc/thread-self/net'),
-    sysctls: readSysctls(),
-  }));
-}
-
 export function buildSummary(
   flags: SummaryFlags,
   words: readonly string[],
 ): { doc: SummaryDocument; notices: readonly string[] } {
   const agg = new SummaryAggregator();
   const filter = words.length > 0 ? parseFilter(words) : null;
-  const report: SnapshotReport = streamSnapshot({ ...baseSnapshotOptions(flags), filter }, (r) => agg.add(r));
+  const options = { ...baseSnapshotOptions(flags), filter };
+  // Counters and most net.* sysctls are per namespace: read them from inside it.
+  const env = readKernelEnv(options.netns);
+  const { counters, sysctls } = env;
+  const doctor = new DoctorAggregator(parsePortRange(sysctls['net.ipv4.ip_local_port_range']));
+  const report: SnapshotReport = streamSnapshot(options, (r) => {
+    agg.add(r);
+    doctor.add(r);
+  });
   const summary = agg.result();
-  const { counters, sysctls } = countersFor(flags.netns);
   const tcpExt: Record<string, number> = {};
   for (const k of TROUBLE_COUNTERS) {
     const v = counters.tcpExt[k];
@@ -84,7 +77,7 @@ export function buildSummary(
       tcpExt,
     },
     sysctls,
-    verdict: quickVerdict(summary, counters, sysctls),
+    verdict: quickVerdict(doctor.finish(env, null)),
     source: report.source,
     netns: report.namespaces,
     ms: Math.round(report.ms * 10) / 10,

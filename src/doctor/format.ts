@@ -1,0 +1,41 @@
+/** Number formatting shared by rules and rendering. */
+
+export function n(x: number): string {
+  return x.toLocaleString('en');
+}
+
+/** 0.4567 → "46%" (one decimal below 10%). */
+export function pct(share: number): string {
+  const p = share * 100;
+  return `${p < 10 && p > 0 ? p.toFixed(1) : Math.round(p)}%`;
+}
+
+export function bytes(b: number): string {
+  if (b < 1024) return `${b} B`;
+  if (b < 1024 * 1024) return `${(b / 1024).toFixed(1)} KiB`;
+  return `${(b / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** A per-second rate with sensible precision. */
+export function rate(x: number): string {
+  return x >= 10 ? String(Math.round(x)) : x.toFixed(1);
+}
+
+export function sysctlNumber(v: string | null | undefined): number | null {
+  if (v === null || v === undefined) return null;
+  const x = Number(v.trim());
+  return Number.isFinite(x) ? x : null;
+}
+
+/** Counter increase between two observations (null without sampling or when unknown). */
+export function counterDelta(
+  before: { readonly tcpExt: Readonly<Record<string, number>> } | null,
+  now: { readonly tcpExt: Readonly<Record<string, number>> },
+  name: string,
+): number | null {
+  if (before === null) return null;
+  const a = before.tcpExt[name];
+  const b = now.tcpExt[name];
+  if (a === undefined || b === undefined) return null;
+  return Math.max(0, b - a);
+}
