@@ -6,21 +6,46 @@
  */
 import { Command, CommanderError } from 'commander';
 import { TcpstateError } from '../core/errors.js';
-import { register as registerDiagram } from './diagram.js';
-import { register as registerExplain } from './explain.js';
-import { register as registerLab } from './lab.js';
-import { register as registerLs } from './ls.js';
-import { register as registerPort } from './port.js';
-import { register as registerSimulate } from './simulate.js';
-import { register as registerSummary } from './summary.js';
-import { register as registerWatch } from './watch.js';
 import { VERSION } from './version.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-function buildProgram(): Command {
+interface CommandModule {
+  register(program: Command): void;
+}
+
+/**
+ * Every command, loaded on demand: a run imports only the module of the command it
+ * runs, so `tcpstate` does not pay for the simulator, the lab or zod at start-up.
+ * The order is the order of `--help`. To add a command, add one line here.
+ */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandModule>]> = [
+  ['summary', () => import('./summary.js')],
+  ['ls', () => import('./ls.js')],
+  ['port', () => import('./port.js')],
+  ['watch', () => import('./watch.js')],
+  ['doctor', () => import('./doctor.js')],
+  ['trace', () => import('./trace.js')],
+  ['simulate', () => import('./simulate.js')],
+  ['explain', () => import('./explain.js')],
+  ['diagram', () => import('./diagram.js')],
+  ['lab', () => import('./lab.js')],
+];
+
+/** The modules this command line needs: one command, or all of them for help and the unknown. */
+function neededCommands(argv: readonly string[]): ReadonlyArray<readonly [string, () => Promise<CommandModule>]> {
+  const first = argv[2];
+  const named = COMMANDS.find(([name]) => name === first);
+  if (named !== undefined) return [named];
+  const wantsHelp = argv.slice(2).some((a) => a === '-h' || a === '--help' || a === '-V' || a === '--version');
+  // No command, or options first: the default command (summary) with its options.
+  if (!wantsHelp && (first === undefined || first.startsWith('-'))) return COMMANDS.filter(([name]) => name === 'summary');
+  return COMMANDS;
+}
+
+async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command();
   program
     .name('tcpstate')
@@ -28,20 +53,14 @@ function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerSummary(program);
-  registerLs(program);
-  registerPort(program);
-  registerWatch(program);
-  registerSimulate(program);
-  registerExplain(program);
-  registerDiagram(program);
-  registerLab(program);
+  const modules = await Promise.all(neededCommands(argv).map(([, load]) => load()));
+  for (const m of modules) m.register(program);
   return program;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv as string[]);
     return EXIT_OK;
   } catch (err: unknown) {

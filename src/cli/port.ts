@@ -3,6 +3,7 @@
  * remote addresses with their counts and states, and whether anything listens there.
  */
 import type { Command } from 'commander';
+import { n } from '../doctor/format.js';
 import { BadOptionError } from '../core/errors.js';
 import { TCP_STATES } from '../core/states.js';
 import { parseFilter } from '../filter/index.js';
@@ -49,7 +50,6 @@ export function register(program: Command): void {
       return;
     }
     const c = colours();
-    const n = (x: number): string => x.toLocaleString('en');
     const lines: string[] = [];
     lines.push(
       c.bold(`port ${port}: ${n(stats.total)} connections`) +

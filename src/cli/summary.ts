@@ -4,6 +4,7 @@
  * and a one-line verdict from the doctor's rule engine (one look, default thresholds).
  */
 import type { Command } from 'commander';
+import { n } from '../doctor/format.js';
 import { TCP_STATES } from '../core/states.js';
 import { parseFilter } from '../filter/index.js';
 import { SummaryAggregator, WATCHED_STATES, type Summary } from '../analysis/summary.js';
@@ -88,7 +89,6 @@ export function buildSummary(
 const BAR_WIDTH = 40;
 
 export function renderSummary(doc: SummaryDocument, paint = colours()): string[] {
-  const n = (x: number): string => x.toLocaleString('en');
   const lines: string[] = [];
   lines.push(
     paint.bold(`TCP sockets: ${n(doc.total)}`) +

@@ -4,6 +4,7 @@
  * restores the terminal. When stdout is not a TTY it prints one plain line per refresh.
  */
 import type { Command } from 'commander';
+import { n } from '../doctor/format.js';
 import { BadOptionError } from '../core/errors.js';
 import { TCP_STATES, type TcpState } from '../core/states.js';
 import { parseFilter, type Filter } from '../filter/index.js';
@@ -94,7 +95,7 @@ export function register(program: Command): void {
         const time = new Date().toISOString().slice(11, 19);
         if (tty) {
           const lines = [
-            c.bold(`tcpstate watch  ${time}  total ${snap.total.toLocaleString('en')}`) +
+            c.bold(`tcpstate watch  ${time}  total ${n(snap.total)}`) +
               c.dim(`  every ${intervalMs / 1000}s, scan ${snap.ms.toFixed(1)} ms${filter ? `, filter: ${filter.source}` : ''}  (q to quit)`),
             '',
             c.dim(`  ${'state'.padEnd(13)} ${'count'.padStart(9)} ${'change'.padStart(8)}  history`),
@@ -105,7 +106,7 @@ export function register(program: Command): void {
             const delta = d === 0 ? '' : d > 0 ? c.red(`+${d}`) : c.green(String(d));
             const deltaW = d === 0 ? 0 : String(d > 0 ? `+${d}` : d).length;
             lines.push(
-              `  ${s.padEnd(13)} ${v.toLocaleString('en').padStart(9)} ${' '.repeat(Math.max(0, 8 - deltaW))}${delta}  ${c.cyan(sparkline(history.get(s) ?? []))}`,
+              `  ${s.padEnd(13)} ${n(v).padStart(9)} ${' '.repeat(Math.max(0, 8 - deltaW))}${delta}  ${c.cyan(sparkline(history.get(s) ?? []))}`,
             );
           }
           process.stdout.write('\u001b[H\u001b[2J' + lines.join('\n') + '\n');

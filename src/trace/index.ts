@@ -1,0 +1,220 @@
+/**
+ * Live TCP transitions as a library: an async iterator over every state change the kernel
+ * makes (and every reset), from the tracefs tracepoints.
+ *
+ * ```ts
+ * const ac = new AbortController();
+ * const stream = traceTransitions({ filter: parseFilter('dport = :443'), signal: ac.signal });
+ * for await (const e of stream) console.log(e.from, '→', e.to, e.inStateMs);
+ * console.log('lost', stream.stats().lost);
+ * ```
+ *
+ * Needs root (tracefs); throws {@link TraceError} (`E_TRACE_PRIVILEGE`,
+ * `E_TRACE_UNAVAILABLE`, ...) from the first `next()` when it cannot start. The trace
+ * instance is removed when iteration ends for any reason (abort, break, throw).
+ */
+import type { Filter } from '../filter/index.js';
+import { compileExpr } from '../filter/evaluate.js';
+import type { SocketRecord } from '../records/socket.js';
+import { STATE_INFO } from '../core/states.js';
+import { DEFAULT_BUFFER_KB, TraceError, TraceInstance } from '../sources/tracefs.js';
+import { checkEventFormat, parseTraceLine } from '../wire/trace-line.js';
+import type { TransitionEvent } from './event.js';
+import { compileKernelFilter, type KernelFilters } from './kernel-filter.js';
+import { TransitionTracker } from './tracker.js';
+
+export type { TransitionEvent, TraceEventKind } from './event.js';
+export { transitionJson, isoMicros } from './event.js';
+export { TransitionTracker, RESET_WINDOW_US } from './tracker.js';
+export { compileKernelFilter, type KernelFilters } from './kernel-filter.js';
+export { SummaryAggregator, DurationHistogram, type TraceSummary, type Distribution, type LifetimeRecord, type Outcome } from './summary.js';
+export { TraceError } from '../sources/tracefs.js';
+
+export interface TraceOptions {
+  /** ss filter: ports compile into the kernel's event filter, the whole filter runs here. */
+  readonly filter?: Filter | null;
+  readonly signal?: AbortSignal;
+  /** Per-CPU ring buffer, KiB (default 8192). */
+  readonly bufferKb?: number;
+  /** Idle poll interval of trace_pipe, ms (default 20). */
+  readonly pollMs?: number;
+  /** Called once the instance runs (before the first event). */
+  readonly onStart?: (info: TraceStartInfo) => void;
+}
+
+export interface TraceStartInfo {
+  readonly instance: string;
+  readonly kernelFilter: KernelFilters;
+  readonly staleRemoved: readonly string[];
+  readonly events: readonly string[];
+}
+
+export interface TraceStats {
+  /** Events the kernel overwrote before we read them (per-CPU overrun counters). */
+  readonly lost: number;
+  /** Lines read and parsed into events. */
+  readonly lines: number;
+  /** Lines not understood (never guessed at). */
+  readonly unparsed: number;
+  /** Events yielded (after the userspace filter). */
+  readonly yielded: number;
+  readonly instance: string | null;
+}
+
+export interface TraceStream extends AsyncIterable<TransitionEvent> {
+  stats(): TraceStats;
+}
+
+/** A predicate over events from the filter: state set on `from`/`to`, expression on the addresses. */
+export function eventPredicate(filter: Filter | null | undefined): (e: TransitionEvent) => boolean {
+  if (filter === null || filter === undefined) return () => true;
+  const expr = filter.ast.expr === null ? null : compileExpr(filter.ast.expr);
+  const mask = filter.stateMask;
+  const states = filter.statesGiven;
+  const inMask = (s: TransitionEvent['from']): boolean => s !== null && ((mask >>> STATE_INFO[s].linux) & 1) === 1;
+  return (e) => {
+    if (states && !inMask(e.from) && !inMask(e.to)) return false;
+    if (expr === null) return true;
+    const record: SocketRecord = {
+      state: e.to ?? e.from ?? 'CLOSED',
+      linuxState: STATE_INFO[e.to ?? e.from ?? 'CLOSED'].linux,
+      family: e.family,
+      local: e.local,
+      remote: e.remote,
+      recvQueue: 0,
+      sendQueue: 0,
+      uid: 0,
+      inode: 0,
+      timer: null,
+      netns: null,
+      process: null,
+      info: null,
+    };
+    return expr(record);
+  };
+}
+
+function monoNowUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+const sleep = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/** Streams transition events until `signal` aborts or the consumer stops. */
+export function traceTransitions(options: TraceOptions = {}): TraceStream {
+  let lost = 0;
+  let lines = 0;
+  let unparsed = 0;
+  let yielded = 0;
+  let current: TraceInstance | null = null;
+  const pass = eventPredicate(options.filter);
+
+  async function* run(): AsyncGenerator<TransitionEvent> {
+    const kernelFilter = compileKernelFilter(options.filter?.ast.expr ?? null);
+    const inst = TraceInstance.create({
+      bufferKb: options.bufferKb ?? DEFAULT_BUFFER_KB,
+      filters: { setState: kernelFilter.setState, receiveReset: kernelFilter.receiveReset },
+    });
+    current = inst;
+    try {
+      for (const ev of inst.enabled) {
+        const problem = checkEventFormat(
+          ev === 'setState' ? 'inet_sock_set_state' : ev === 'sendReset' ? 'tcp_send_reset' : 'tcp_receive_reset',
+          inst.format(ev),
+        );
+        if (problem !== null) throw new TraceError('E_TRACE_FORMAT', `unexpected tracepoint format on this kernel: ${problem}`);
+      }
+      options.onStart?.({ instance: inst.path, kernelFilter, staleRemoved: inst.staleRemoved, events: inst.enabled });
+      const offsetMs = Date.now() - monoNowUs() / 1000;
+      const out: TransitionEvent[] = [];
+      const tracker = new TransitionTracker({ toWallMs: (us) => offsetMs + us / 1000 }, (e) => {
+        if (pass(e)) out.push(e);
+      });
+      const buf = Buffer.allocUnsafe(1 << 16);
+      let carry = '';
+      const pollMs = options.pollMs ?? 20;
+      const signal = options.signal;
+      let lastLostCheck = 0;
+      while (signal?.aborted !== true) {
+        let got = false;
+        // Drain in bounded batches so the consumer sees events while a burst lasts.
+        for (let reads = 0; reads < 64; reads++) {
+          const n = inst.read(buf);
+          if (n <= 0) break;
+          got = true;
+          const text = carry + buf.toString('latin1', 0, n);
+          let start = 0;
+          for (;;) {
+            const nl = text.indexOf('\n', start);
+            if (nl < 0) break;
+            if (nl > start) {
+              const parsed = parseTraceLine(text.slice(start, nl));
+              if (parsed === null) unparsed++;
+              else {
+                lines++;
+                tracker.push(parsed);
+              }
+            }
+            start = nl + 1;
+          }
+          carry = start < text.length ? text.slice(start) : '';
+        }
+        if (!got) tracker.flush(monoNowUs());
+        if (out.length > 0) {
+          const batch = out.splice(0, out.length);
+          for (const e of batch) {
+            yielded++;
+            yield e;
+          }
+        }
+        const now = Date.now();
+        if (now - lastLostCheck > 1000) {
+          lastLostCheck = now;
+          lost = inst.lost();
+        }
+        if (!got) await sleep(pollMs, signal);
+      }
+      // Drain what is already buffered, then release held events.
+      for (let reads = 0; reads < 4096; reads++) {
+        const n = inst.read(buf);
+        if (n <= 0) break;
+        const text = carry + buf.toString('latin1', 0, n);
+        let start = 0;
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+          const parsed = parseTraceLine(text.slice(start, nl));
+          if (parsed === null) unparsed++;
+          else {
+            lines++;
+            tracker.push(parsed);
+          }
+          start = nl + 1;
+        }
+        carry = text.slice(start);
+      }
+      lost = inst.lost();
+      tracker.flush();
+      for (const e of out.splice(0, out.length)) {
+        yielded++;
+        yield e;
+      }
+    } finally {
+      lost = inst.isLive ? inst.lost() : lost;
+      inst.remove();
+    }
+  }
+
+  return {
+    [Symbol.asyncIterator]: () => run(),
+    stats: () => ({ lost: current !== null && current.isLive ? current.lost() : lost, lines, unparsed, yielded, instance: current?.path ?? null }),
+  };
+}
