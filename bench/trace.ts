@@ -24,10 +24,11 @@ function sh(cmd: string, args: string[]): string {
   return r.stdout;
 }
 
-function cpuMs(pid: number): number {
+/** [user, kernel] CPU ms of a process (utime, stime of /proc/PID/stat). */
+function cpuMs(pid: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  return [Number(f[11]) * TICK_MS, Number(f[12]) * TICK_MS];
 }
 
 interface Row {
@@ -38,6 +39,9 @@ interface Row {
   perSecond: number;
   lost: number;
   cpuMs: number;
+  /** Of cpuMs: user time (our JavaScript) and kernel time (trace_pipe formatting, reads). */
+  userMs: number;
+  kernelMs: number;
   cpuMsPer10k: number;
   lagMs: number;
 }
@@ -68,7 +72,9 @@ async function step(rate: number, seconds: number, port: number): Promise<Row> {
   const elapsed = Number(m?.[3] ?? seconds);
   const summary = JSON.parse(out) as { transitions: number; lost: number };
   if (err.trim() !== '' && !err.includes('lost')) process.stderr.write(err);
-  const cpu = cpu1 - cpu0;
+  const userMs = cpu1[0] - cpu0[0];
+  const kernelMs = cpu1[1] - cpu0[1];
+  const cpu = userMs + kernelMs;
   return {
     rate,
     connectionsPerS: Math.round(connections / elapsed),
@@ -77,6 +83,8 @@ async function step(rate: number, seconds: number, port: number): Promise<Row> {
     perSecond: Math.round(summary.transitions / elapsed),
     lost: summary.lost,
     cpuMs: Math.round(cpu),
+    userMs: Math.round(userMs),
+    kernelMs: Math.round(kernelMs),
     lagMs,
     cpuMsPer10k: summary.transitions > 0 ? Math.round((cpu / summary.transitions) * 10_000 * 10) / 10 : 0,
   };
@@ -86,6 +94,7 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the trace benchmark needs root (tracefs, ip netns)');
   const seconds = Number(process.argv[2] ?? '5');
   const rates = process.argv.length > 3 ? process.argv.slice(3).map(Number) : [1000, 2000, 3000, 4000, 6000, 8000];
+  console.log(`load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   sh('gcc', ['-O2', '-o', LOAD, LOAD_SRC]);
   sh('ip', ['netns', 'add', NS]);
   try {
@@ -101,9 +110,10 @@ async function main(): Promise<void> {
     const ok = rows.filter((r) => r.lost === 0 && r.seen >= r.expected && r.lagMs < 1500);
     const best = ok.reduce<Row | null>((b, r) => (b === null || r.perSecond > b.perSecond ? r : b), null);
     console.log(`\nmachine: ${sh('uname', ['-r']).trim()}, ${sh('nproc', []).trim()} CPUs, ${readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?'}`);
-    console.log('| load conn/s | transitions expected | seen | seen/s | lost | tracer CPU ms | CPU ms per 10k events | drain lag after load ms |');
+    console.log(`load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log('| load conn/s | transitions expected | seen | seen/s | lost | tracer CPU ms (user + kernel) | CPU ms per 10k events | drain lag after load ms |');
     console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
-    for (const r of rows) console.log(`| ${r.connectionsPerS} | ${r.expected} | ${r.seen} | ${r.perSecond} | ${r.lost} | ${r.cpuMs} | ${r.cpuMsPer10k} | ${r.lagMs} |`);
+    for (const r of rows) console.log(`| ${r.connectionsPerS} | ${r.expected} | ${r.seen} | ${r.perSecond} | ${r.lost} | ${r.cpuMs} (${r.userMs} + ${r.kernelMs}) | ${r.cpuMsPer10k} | ${r.lagMs} |`);
     console.log(`\nhighest sustained with zero lost, nothing missing and the reader keeping up (drain lag < 1.5 s): ${best === null ? 'none' : `${best.perSecond} transitions/s`}`);
   } finally {
     spawnSync('ip', ['netns', 'del', NS]);

@@ -211,11 +211,18 @@ export function register(program: Command): void {
             }
           },
         });
-        for await (const e of stream) {
-          if (summary !== null) summary.add(e);
-          else if (flags.ndjson === true) process.stdout.write(JSON.stringify(transitionJson(e)) + '\n');
-          else if (flags.json === true) collected.push(transitionJson(e));
-          else process.stdout.write(formatEventLine(e, c) + '\n');
+        // One write per batch of events (a read of the trace pipe), not one per event.
+        for await (const batch of stream.batches()) {
+          if (summary !== null) {
+            for (const e of batch) summary.add(e);
+          } else if (flags.json === true) {
+            for (const e of batch) collected.push(transitionJson(e));
+          } else {
+            let text = '';
+            if (flags.ndjson === true) for (const e of batch) text += JSON.stringify(transitionJson(e)) + '\n';
+            else for (const e of batch) text += formatEventLine(e, c) + '\n';
+            process.stdout.write(text);
+          }
         }
       } catch (e) {
         if (e instanceof TraceError && (e.code === 'E_TRACE_PRIVILEGE' || e.code === 'E_TRACE_UNAVAILABLE')) {

@@ -242,18 +242,33 @@ export class TraceInstance {
   }
 
   /**
-   * Reads what trace_pipe has into `buf` (at most a page of text per call: the kernel
-   * formats one page at a time); returns the byte count, 0 when nothing is pending.
+   * Reads what trace_pipe has into `buf` from `offset` (at most a page of text per call:
+   * the kernel formats one page at a time); returns the byte count, 0 when nothing is
+   * pending. Callers loop (see {@link readAvailable}) to take several pages at once.
    */
-  read(buf: Buffer): number {
-    if (this.fd < 0) return 0;
+  read(buf: Buffer, offset = 0): number {
+    if (this.fd < 0 || offset >= buf.length) return 0;
     try {
-      return readSync(this.fd, buf, 0, buf.length, null);
+      return readSync(this.fd, buf, offset, buf.length - offset, null);
     } catch (e) {
       const code = errCode(e);
       if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return 0;
       throw e;
     }
+  }
+
+  /**
+   * Fills `buf` from `offset` with as many reads as trace_pipe answers before it runs dry
+   * (EAGAIN) or fewer than `minFree` bytes stay free; returns the new end of data.
+   */
+  readAvailable(buf: Buffer, offset: number, minFree = 4096): number {
+    let end = offset;
+    while (buf.length - end >= minFree) {
+      const n = this.read(buf, end);
+      if (n <= 0) break;
+      end += n;
+    }
+    return end;
   }
 
   /** Events the kernel lost since the instance started, summed over CPUs. */

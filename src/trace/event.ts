@@ -66,10 +66,24 @@ export function transitionJson(e: TransitionEvent): {
   };
 }
 
-/** ISO 8601 with microseconds: `2025-01-02T03:04:05.123456Z`. */
+/** The last whole second formatted (`2025-01-02T03:04:05.`): events come in bursts within one second. */
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
+function pad3(n: number): string {
+  return n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n);
+}
+
+/** ISO 8601 with microseconds: `2025-01-02T03:04:05.123456Z` (no Date per call within one second). */
 export function isoMicros(ms: number): string {
   const whole = Math.floor(ms);
-  const iso = new Date(whole).toISOString();
+  const second = Math.floor(whole / 1000);
   const micros = Math.floor((ms - whole) * 1000);
-  return `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
+  if (second !== cachedSecond || whole < 0) {
+    const iso = new Date(whole).toISOString();
+    if (iso.length !== 24 || whole < 0) return `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
+    cachedSecond = second;
+    cachedPrefix = iso.slice(0, 20);
+  }
+  return `${cachedPrefix}${pad3(whole - second * 1000)}${pad3(micros)}Z`;
 }

@@ -18,7 +18,8 @@ import { compileExpr } from '../filter/evaluate.js';
 import type { SocketRecord } from '../records/socket.js';
 import { STATE_INFO } from '../core/states.js';
 import { DEFAULT_BUFFER_KB, TraceError, TraceInstance } from '../sources/tracefs.js';
-import { checkEventFormat, parseTraceLine } from '../wire/trace-line.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { checkEventFormat, TraceLineParser } from '../wire/trace-line.js';
 import type { TransitionEvent } from './event.js';
 import { compileKernelFilter, type KernelFilters } from './kernel-filter.js';
 import { TransitionTracker } from './tracker.js';
@@ -63,6 +64,11 @@ export interface TraceStats {
 
 export interface TraceStream extends AsyncIterable<TransitionEvent> {
   stats(): TraceStats;
+  /**
+   * The same events in arrays, one per read of the trace pipe (the array is the
+   * consumer's): one await per batch instead of one per event, for high rates.
+   */
+  batches(): AsyncIterable<readonly TransitionEvent[]>;
 }
 
 /** A predicate over events from the filter: state set on `from`/`to`, expression on the addresses. */
@@ -110,6 +116,11 @@ const sleep = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
+/** Read buffer: trace_pipe answers a page per read; one cycle takes up to this much text. */
+const READ_BUFFER = 1 << 20;
+/** While data keeps coming, let timers and signals run at least this often (ms). */
+const TURN_MS = 50;
+
 /** Streams transition events until `signal` aborts or the consumer stops. */
 export function traceTransitions(options: TraceOptions = {}): TraceStream {
   let lost = 0;
@@ -117,10 +128,14 @@ export function traceTransitions(options: TraceOptions = {}): TraceStream {
   let unparsed = 0;
   let yielded = 0;
   let current: TraceInstance | null = null;
-  const pass = eventPredicate(options.filter);
+  const fullCheck = eventPredicate(options.filter);
 
-  async function* run(): AsyncGenerator<TransitionEvent> {
+  async function* run(): AsyncGenerator<TransitionEvent[]> {
     const kernelFilter = compileKernelFilter(options.filter?.ast.expr ?? null);
+    // When the kernel's filter is the whole expression (and no state set is given), only
+    // tcp_send_reset (which the kernel cannot filter) needs the check here.
+    const pass =
+      kernelFilter.exact && options.filter?.statesGiven !== true ? (e: TransitionEvent): boolean => e.event !== 'rst-sent' || fullCheck(e) : fullCheck;
     const inst = TraceInstance.create({
       bufferKb: options.bufferKb ?? DEFAULT_BUFFER_KB,
       filters: { setState: kernelFilter.setState, receiveReset: kernelFilter.receiveReset },
@@ -136,76 +151,73 @@ export function traceTransitions(options: TraceOptions = {}): TraceStream {
       }
       options.onStart?.({ instance: inst.path, kernelFilter, staleRemoved: inst.staleRemoved, events: inst.enabled });
       const offsetMs = Date.now() - monoNowUs() / 1000;
-      const out: TransitionEvent[] = [];
+      let out: TransitionEvent[] = [];
       const tracker = new TransitionTracker({ toWallMs: (us) => offsetMs + us / 1000 }, (e) => {
         if (pass(e)) out.push(e);
       });
-      const buf = Buffer.allocUnsafe(1 << 16);
-      let carry = '';
+      const parser = new TraceLineParser();
+      const record = parser.record;
+      const buf = Buffer.allocUnsafe(READ_BUFFER);
+      /** Bytes of an incomplete last line kept at the start of `buf`. */
+      let kept = 0;
+      /** Reads what trace_pipe has, feeds every complete line; returns whether anything came. */
+      const cycle = (): boolean => {
+        const end = inst.readAvailable(buf, kept);
+        if (end === kept) return false;
+        let start = 0;
+        for (;;) {
+          const nl = buf.indexOf(10, start);
+          if (nl < 0 || nl >= end) break;
+          if (nl > start) {
+            if (parser.parse(buf, start, nl)) {
+              lines++;
+              tracker.pushRecord(record);
+            } else unparsed++;
+          }
+          start = nl + 1;
+        }
+        kept = end - start;
+        if (kept > READ_BUFFER / 2) {
+          // No newline in half a megabyte: not a trace line; drop it.
+          unparsed++;
+          kept = 0;
+        } else if (kept > 0) buf.copyWithin(0, start, end);
+        return true;
+      };
       const pollMs = options.pollMs ?? 20;
       const signal = options.signal;
       let lastLostCheck = 0;
+      let lastTurn = Date.now();
       while (signal?.aborted !== true) {
-        let got = false;
-        // Drain in bounded batches so the consumer sees events while a burst lasts.
-        for (let reads = 0; reads < 64; reads++) {
-          const n = inst.read(buf);
-          if (n <= 0) break;
-          got = true;
-          const text = carry + buf.toString('latin1', 0, n);
-          let start = 0;
-          for (;;) {
-            const nl = text.indexOf('\n', start);
-            if (nl < 0) break;
-            if (nl > start) {
-              const parsed = parseTraceLine(text.slice(start, nl));
-              if (parsed === null) unparsed++;
-              else {
-                lines++;
-                tracker.push(parsed);
-              }
-            }
-            start = nl + 1;
-          }
-          carry = start < text.length ? text.slice(start) : '';
-        }
+        const got = cycle();
         if (!got) tracker.flush(monoNowUs());
         if (out.length > 0) {
-          const batch = out.splice(0, out.length);
-          for (const e of batch) {
-            yielded++;
-            yield e;
-          }
+          const batch = out;
+          out = [];
+          yield batch;
         }
         const now = Date.now();
         if (now - lastLostCheck > 1000) {
           lastLostCheck = now;
           lost = inst.lost();
         }
-        if (!got) await sleep(pollMs, signal);
+        if (!got) {
+          await sleep(pollMs, signal);
+          lastTurn = Date.now();
+        } else if (now - lastTurn >= TURN_MS) {
+          // A long burst: let timers (--interval) and signals (Ctrl-C) through.
+          await nextTurn();
+          lastTurn = Date.now();
+        }
       }
       // Drain what is already buffered, then release held events.
-      for (let reads = 0; reads < 4096; reads++) {
-        const n = inst.read(buf);
-        if (n <= 0) break;
-        const text = carry + buf.toString('latin1', 0, n);
-        let start = 0;
-        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-          const parsed = parseTraceLine(text.slice(start, nl));
-          if (parsed === null) unparsed++;
-          else {
-            lines++;
-            tracker.push(parsed);
-          }
-          start = nl + 1;
-        }
-        carry = text.slice(start);
-      }
+      for (let cycles = 0; cycles < 64 && cycle(); cycles++);
       lost = inst.lost();
       tracker.flush();
-      for (const e of out.splice(0, out.length)) {
-        yielded++;
-        yield e;
+      if (out.length > 0) {
+        const batch = out;
+        out = [];
+        yield batch;
       }
     } finally {
       lost = inst.isLive ? inst.lost() : lost;
@@ -214,7 +226,20 @@ export function traceTransitions(options: TraceOptions = {}): TraceStream {
   }
 
   return {
-    [Symbol.asyncIterator]: () => run(),
+    async *[Symbol.asyncIterator]() {
+      for await (const batch of run()) {
+        for (const e of batch) {
+          yielded++;
+          yield e;
+        }
+      }
+    },
+    async *batches() {
+      for await (const batch of run()) {
+        yielded += batch.length;
+        yield batch;
+      }
+    },
     stats: () => ({ lost: current !== null && current.isLive ? current.lost() : lost, lines, unparsed, yielded, instance: current?.path ?? null }),
   };
 }

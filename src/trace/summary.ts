@@ -95,9 +95,18 @@ function endpoint(a: { address: string; port: number }, family: string): string 
   return family === 'ipv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
+/** Index of a state in TCP_STATES; NONE for null (matrix cells and dwell histograms by index). */
+const NONE = TCP_STATES.length;
+const INDEX: ReadonlyMap<TcpState, number> = new Map(TCP_STATES.map((s, i) => [s, i]));
+
+function indexOf(s: TcpState | null): number {
+  return s === null ? NONE : (INDEX.get(s) ?? NONE);
+}
+
 export class SummaryAggregator {
-  private readonly matrix = new Map<string, { from: TcpState | null; to: TcpState | null; count: number }>();
-  private readonly dwell = new Map<TcpState, DurationHistogram>();
+  /** from × to counts, indexed `from * (NONE + 1) + to` (no string key per event). */
+  private readonly cells = new Float64Array((NONE + 1) * (NONE + 1));
+  private readonly dwell: (DurationHistogram | undefined)[] = new Array<DurationHistogram | undefined>(NONE + 1).fill(undefined);
   private readonly lifetimes = new DurationHistogram();
   private readonly outcomes: Record<Outcome, number> = { TIME_WAIT: 0, FIN_WAIT_2: 0, reset: 0, closed: 0 };
   private longest: LifetimeRecord[] = [];
@@ -117,13 +126,12 @@ export class SummaryAggregator {
       return;
     }
     this.transitions++;
-    const mk = `${e.from ?? '-'}>${e.to ?? '-'}`;
-    const cell = this.matrix.get(mk);
-    if (cell === undefined) this.matrix.set(mk, { from: e.from, to: e.to, count: 1 });
-    else cell.count++;
+    const from = indexOf(e.from);
+    const cell = from * (NONE + 1) + indexOf(e.to);
+    this.cells[cell] = (this.cells[cell] ?? 0) + 1;
     if (e.from !== null && e.inStateMs !== null && e.from !== e.to) {
-      let h = this.dwell.get(e.from);
-      if (h === undefined) this.dwell.set(e.from, (h = new DurationHistogram()));
+      let h = this.dwell[from];
+      if (h === undefined) this.dwell[from] = h = new DurationHistogram();
       h.add(e.inStateMs * 1000);
     }
     // A new connection: an active open, or a passive one (the listener's clone).
@@ -147,15 +155,19 @@ export class SummaryAggregator {
   /** The summary so far; `seconds` is the traced time, `lost` the kernel's overrun count. */
   snapshot(seconds: number, lost: number): TraceSummary {
     const per = (n: number): number => (seconds > 0 ? Math.round((n / seconds) * 100) / 100 : 0);
-    const order = new Map<TcpState | null, number>(TCP_STATES.map((s, i) => [s, i]));
-    const matrix = [...this.matrix.values()]
-      .sort((a, b) => (order.get(a.from) ?? 99) - (order.get(b.from) ?? 99) || (order.get(a.to) ?? 99) - (order.get(b.to) ?? 99))
-      .map((c) => ({ ...c, perSecond: per(c.count) }));
-    const dwell: Partial<Record<TcpState, Distribution>> = {};
-    for (const s of TCP_STATES) {
-      const h = this.dwell.get(s);
-      if (h !== undefined) dwell[s] = distribution(h);
+    // Cells in from-major, then to order (null last): the order of TCP_STATES.
+    const matrix: { from: TcpState | null; to: TcpState | null; count: number; perSecond: number }[] = [];
+    for (let f = 0; f <= NONE; f++) {
+      for (let t = 0; t <= NONE; t++) {
+        const count = this.cells[f * (NONE + 1) + t] ?? 0;
+        if (count > 0) matrix.push({ from: TCP_STATES[f] ?? null, to: TCP_STATES[t] ?? null, count, perSecond: per(count) });
+      }
     }
+    const dwell: Partial<Record<TcpState, Distribution>> = {};
+    TCP_STATES.forEach((s, i) => {
+      const h = this.dwell[i];
+      if (h !== undefined) dwell[s] = distribution(h);
+    });
     return {
       seconds: Math.round(seconds * 1000) / 1000,
       transitions: this.transitions,

@@ -28,11 +28,16 @@
  * unless the peer never closes. Connections are keyed by their 4-tuple (the text format
  * has no socket address), so tracepoints from several network namespaces with the same
  * 4-tuple mix; the tracepoints carry no namespace.
+ *
+ * Cost: this runs once per traced event (tens of thousands a second), so it reads the
+ * parser's reused {@link TraceRecord} (`pushRecord`), keys connections by a compact string
+ * (ports as UTF-16 units, then the addresses), builds each event as one instance of a
+ * single class, and holds events in a ring of reused slots; nothing is copied by spread.
  */
 import { stateFromLinux, type TcpState } from '../core/states.js';
-import type { Family } from '../records/socket.js';
-import type { ResetLine, TraceLine } from '../wire/trace-line.js';
-import type { TransitionEvent } from './event.js';
+import type { Family, SocketAddress } from '../records/socket.js';
+import { TraceRecord, type TraceEventName, type TraceLine } from '../wire/trace-line.js';
+import type { TraceEventKind, TransitionEvent } from './event.js';
 
 const CLOSE = 7;
 const FIN_WAIT2 = 5;
@@ -46,6 +51,32 @@ export const RESET_WINDOW_US = 2000;
 /** Bound on tracked connections (oldest dropped first): memory stays flat on long runs. */
 const MAX_TRACKED = 262_144;
 
+/** Linux state number → canonical id (null when unknown), by array index. */
+const STATE_OF: readonly (TcpState | null)[] = Array.from({ length: 16 }, (_, n) => stateFromLinux(n) ?? null);
+
+function stateOf(n: number): TcpState | null {
+  return (n >= 0 && n < 16 ? STATE_OF[n] : stateFromLinux(n)) ?? null;
+}
+
+/** What the tracker reads of a line: {@link TraceRecord} (the parser's reused struct) has it all. */
+export interface TrackerInput {
+  readonly event: TraceEventName;
+  readonly family: Family;
+  readonly sport: number;
+  readonly dport: number;
+  readonly saddr: string;
+  readonly daddr: string;
+  readonly timeUs: number;
+  readonly pid: number;
+  readonly comm: string;
+  /** inet_sock_set_state only. */
+  readonly oldstate: number;
+  readonly newstate: number;
+  /** tcp_send_reset only. */
+  readonly state: number;
+  readonly reason: string;
+}
+
 interface Conn {
   state: number;
   sinceUs: number;
@@ -54,8 +85,37 @@ interface Conn {
   closedInFinWait2: boolean;
 }
 
-interface Queued {
-  event: TransitionEvent;
+/** The one class every event is an instance of (monomorphic; fixed before it is emitted). */
+class Event implements TransitionEvent {
+  readonly local: SocketAddress;
+  readonly remote: SocketAddress;
+  constructor(
+    readonly time: number,
+    readonly monoUs: number,
+    readonly event: TraceEventKind,
+    readonly family: Family,
+    localAddress: string,
+    localPort: number,
+    remoteAddress: string,
+    remotePort: number,
+    public from: TcpState | null,
+    public to: TcpState | null,
+    public inStateMs: number | null,
+    public inferred: boolean,
+    public reset: 'sent' | 'received' | null,
+    public reason: string | null,
+    public lifetimeMs: number | null,
+    readonly pid: number,
+    readonly comm: string,
+  ) {
+    this.local = { address: localAddress, port: localPort };
+    this.remote = { address: remoteAddress, port: remotePort };
+  }
+}
+
+/** A held event and what its release needs (slots are reused). */
+interface Slot {
+  event: Event | null;
   /** A `→ CLOSE` that a following tcp_send_reset may still qualify. */
   pendingClose: boolean;
   key: string;
@@ -69,35 +129,61 @@ export interface TrackerOptions {
   readonly toWallMs: (monoUs: number) => number;
 }
 
+/**
+ * The connection key: both ports as UTF-16 units, the family and the local address length
+ * (so the two addresses cannot run into each other), then the addresses.
+ */
 function key(family: Family, la: string, lp: number, ra: string, rp: number): string {
-  return `${family} ${la} ${lp} ${ra} ${rp}`;
+  if (lp >= 0 && lp <= 0xffff && rp >= 0 && rp <= 0xffff && Number.isInteger(lp) && Number.isInteger(rp) && la.length < 0x8000) {
+    return String.fromCharCode(lp, rp, (family === 'ipv6' ? 0x8000 : 0) | la.length) + la + ra;
+  }
+  // Malformed ports from the string parser (-1): a spelled-out key that cannot collide.
+  return `\u0000\u0000\u0000${family} ${la} ${lp} ${ra} ${rp}`;
+}
+
+/** Key of a connect still at port 0: family + local address + remote address:port. */
+function connectKey(family: Family, la: string, ra: string, rp: number): string {
+  return key(family, la, 0, ra, rp);
 }
 
 export class TransitionTracker {
   private readonly conns = new Map<string, Conn>();
-  /** CLOSE → SYN_SENT seen with port 0, by family + local address + remote address:port. */
-  private readonly connecting = new Map<string, { sinceUs: number }[]>();
+  /** CLOSE → SYN_SENT seen with port 0 (their times), by family + local address + remote address:port. */
+  private readonly connecting = new Map<string, number[]>();
   /** tcp_receive_reset just seen for a connection, waiting for its → CLOSE. */
   private readonly rxReset = new Map<string, number>();
-  private readonly queue: Queued[] = [];
+  /** Held events: a ring of slots, `head` the oldest, `count` in use. */
+  private ring: Slot[] = TransitionTracker.slots(64);
   private head = 0;
+  private count = 0;
   private pendingCount = 0;
+  private readonly scratch = new TraceRecord();
 
   constructor(
     private readonly options: TrackerOptions,
     private readonly emit: (e: TransitionEvent) => void,
   ) {}
 
+  private static slots(n: number): Slot[] {
+    return Array.from({ length: n }, () => ({ event: null, pendingClose: false, key: '', oldstate: 0, closedInFinWait2: false }));
+  }
+
   /** Tracked connections (for tests and bounds). */
   get tracked(): number {
     return this.conns.size;
   }
 
+  /** One parsed line (an object of the string parser). */
   push(l: TraceLine): void {
+    this.pushRecord(this.scratch.assign(l));
+  }
+
+  /** One parsed line read from a reused struct (the parser's record); nothing of it is kept. */
+  pushRecord(l: TrackerInput): void {
     if (l.event === 'inet_sock_set_state') this.onSetState(l);
     else if (l.event === 'tcp_receive_reset') this.onReceiveReset(l);
     else this.onSendReset(l);
-    this.release(l.timeUs - RESET_WINDOW_US);
+    if (this.count > 0) this.release(l.timeUs - RESET_WINDOW_US);
   }
 
   /** Releases held events older than the reset window at monotonic time `nowUs` (call when idle). */
@@ -105,57 +191,36 @@ export class TransitionTracker {
     this.release(nowUs - RESET_WINDOW_US);
   }
 
-  private base(l: TraceLine, localPort: number): Omit<TransitionEvent, 'event' | 'from' | 'to' | 'inStateMs' | 'inferred' | 'reset' | 'reason' | 'lifetimeMs'> {
-    return {
-      time: this.options.toWallMs(l.timeUs),
-      monoUs: l.timeUs,
-      family: l.family,
-      local: { address: l.saddr, port: localPort },
-      remote: { address: l.daddr, port: l.dport },
-      pid: l.pid,
-      comm: l.comm,
-    };
-  }
-
-  private onSetState(l: Extract<TraceLine, { event: 'inet_sock_set_state' }>): void {
+  private onSetState(l: TrackerInput): void {
     const k = key(l.family, l.saddr, l.sport, l.daddr, l.dport);
     let conn = this.conns.get(k);
     if (conn === undefined && l.oldstate === SYN_SENT) {
-      const ck = `${l.family} ${l.saddr} ${l.daddr} ${l.dport}`;
+      const ck = connectKey(l.family, l.saddr, l.daddr, l.dport);
       const list = this.connecting.get(ck);
       const first = list?.shift();
       if (list !== undefined && list.length === 0) this.connecting.delete(ck);
-      if (first !== undefined) conn = { state: SYN_SENT, sinceUs: first.sinceUs, bornUs: first.sinceUs, closedInFinWait2: false };
+      if (first !== undefined) conn = { state: SYN_SENT, sinceUs: first, bornUs: first, closedInFinWait2: false };
     }
     const inStateMs = conn !== undefined && conn.state === l.oldstate ? (l.timeUs - conn.sinceUs) / 1000 : null;
-    const from = stateFromLinux(l.oldstate) ?? null;
-    const to = stateFromLinux(l.newstate) ?? null;
+    const from = stateOf(l.oldstate);
+    const to = stateOf(l.newstate);
 
     if (l.newstate === CLOSE) {
       this.conns.delete(k);
-      const reset = this.rxReset.has(k) ? ('received' as const) : null;
-      this.rxReset.delete(k);
+      let reset: 'received' | null = null;
+      if (this.rxReset.size > 0 && this.rxReset.delete(k)) reset = 'received';
       const lifetimeMs = conn?.bornUs !== null && conn?.bornUs !== undefined ? (l.timeUs - conn.bornUs) / 1000 : null;
-      const event: TransitionEvent = {
-        ...this.base(l, l.sport),
-        event: 'transition',
-        from,
-        to,
-        inStateMs,
-        inferred: false,
-        reset,
-        reason: null,
-        lifetimeMs,
-      };
-      this.enqueue({ event, pendingClose: reset === null, key: k, oldstate: l.oldstate, closedInFinWait2: conn?.closedInFinWait2 ?? false });
+      const event = this.event(l, 'transition', from, to, inStateMs, null, null, lifetimeMs);
+      event.reset = reset;
+      this.enqueue(event, reset === null, k, l.oldstate, conn?.closedInFinWait2 ?? false);
       return;
     }
 
     if (l.oldstate === CLOSE && l.newstate === SYN_SENT && l.sport === 0) {
-      const ck = `${l.family} ${l.saddr} ${l.daddr} ${l.dport}`;
+      const ck = connectKey(l.family, l.saddr, l.daddr, l.dport);
       const list = this.connecting.get(ck);
-      if (list === undefined) this.connecting.set(ck, [{ sinceUs: l.timeUs }]);
-      else list.push({ sinceUs: l.timeUs });
+      if (list === undefined) this.connecting.set(ck, [l.timeUs]);
+      else list.push(l.timeUs);
     } else if (l.oldstate === l.newstate) {
       // close() on FIN_WAIT2 (tcp_close_state): the state stays, the time in it goes on.
       if (conn !== undefined) conn.closedInFinWait2 ||= l.newstate === FIN_WAIT2;
@@ -171,13 +236,20 @@ export class TransitionTracker {
         if (!this.conns.has(k)) this.track(k, conn);
       }
     }
-    this.enqueue({
-      event: { ...this.base(l, l.sport), event: 'transition', from, to, inStateMs, inferred: false, reset: null, reason: null, lifetimeMs: null },
-      pendingClose: false,
-      key: k,
-      oldstate: l.oldstate,
-      closedInFinWait2: false,
-    });
+    this.enqueue(this.event(l, 'transition', from, to, inStateMs, null, null, null), false, k, l.oldstate, false);
+  }
+
+  private event(
+    l: TrackerInput,
+    kind: TraceEventKind,
+    from: TcpState | null,
+    to: TcpState | null,
+    inStateMs: number | null,
+    reset: 'sent' | 'received' | null,
+    reason: string | null,
+    lifetimeMs: number | null,
+  ): Event {
+    return new Event(this.options.toWallMs(l.timeUs), l.timeUs, kind, l.family, l.saddr, l.sport, l.daddr, l.dport, from, to, inStateMs, false, reset, reason, lifetimeMs, l.pid, l.comm);
   }
 
   private track(k: string, c: Conn): void {
@@ -188,105 +260,120 @@ export class TransitionTracker {
     this.conns.set(k, c);
   }
 
-  private onReceiveReset(l: ResetLine): void {
+  private onReceiveReset(l: TrackerInput): void {
     const k = key(l.family, l.saddr, l.sport, l.daddr, l.dport);
-    let conn: Pick<Conn, 'state' | 'sinceUs'> | undefined = this.conns.get(k);
-    if (conn === undefined) {
+    let state = -1;
+    let sinceUs = 0;
+    const conn = this.conns.get(k);
+    if (conn !== undefined) {
+      state = conn.state;
+      sinceUs = conn.sinceUs;
+    } else {
       // A refused connect: the socket is still known only by its port-0 SYN_SENT event.
-      const first = this.connecting.get(`${l.family} ${l.saddr} ${l.daddr} ${l.dport}`)?.[0];
-      if (first !== undefined) conn = { state: SYN_SENT, sinceUs: first.sinceUs };
+      const first = this.connecting.get(connectKey(l.family, l.saddr, l.daddr, l.dport))?.[0];
+      if (first !== undefined) {
+        state = SYN_SENT;
+        sinceUs = first;
+      }
     }
     this.rxReset.set(k, l.timeUs);
     if (this.rxReset.size > 4096) {
       for (const [rk, t] of this.rxReset) if (t < l.timeUs - 1e6) this.rxReset.delete(rk);
     }
-    this.enqueue({
-      event: {
-        ...this.base(l, l.sport),
-        event: 'rst-received',
-        from: conn === undefined ? null : (stateFromLinux(conn.state) ?? null),
-        to: null,
-        inStateMs: conn === undefined ? null : (l.timeUs - conn.sinceUs) / 1000,
-        inferred: false,
-        reset: 'received',
-        reason: null,
-        lifetimeMs: null,
-      },
-      pendingClose: false,
-      key: k,
-      oldstate: 0,
-      closedInFinWait2: false,
-    });
+    const known = state >= 0;
+    this.enqueue(this.event(l, 'rst-received', known ? stateOf(state) : null, null, known ? (l.timeUs - sinceUs) / 1000 : null, 'received', null, null), false, k, 0, false);
   }
 
-  private onSendReset(l: ResetLine): void {
+  private onSendReset(l: TrackerInput): void {
     const k = key(l.family, l.saddr, l.sport, l.daddr, l.dport);
     let from: TcpState | null = null;
     let inStateMs: number | null = null;
     // The abort's → CLOSE came just before: qualify it, and report the state it left.
-    for (let i = this.queue.length - 1; i >= this.head; i--) {
-      const q = this.queue[i];
-      if (q === undefined || !q.pendingClose || q.key !== k) continue;
+    const mask = this.ring.length - 1;
+    for (let n = this.count - 1; n >= 0; n--) {
+      const q = this.ring[(this.head + n) & mask];
+      if (q === undefined || q.event === null || !q.pendingClose || q.key !== k) continue;
       q.pendingClose = false;
       this.pendingCount--;
-      q.event = { ...q.event, reset: 'sent' };
+      q.event.reset = 'sent';
       from = q.event.from;
       inStateMs = q.event.inStateMs;
       break;
     }
     if (from === null && l.state !== 0) {
       const conn = this.conns.get(k);
-      from = stateFromLinux(conn?.state ?? l.state) ?? null;
+      from = stateOf(conn?.state ?? l.state);
       if (conn !== undefined) inStateMs = (l.timeUs - conn.sinceUs) / 1000;
     }
-    this.enqueue({
-      event: { ...this.base(l, l.sport), event: 'rst-sent', from, to: null, inStateMs, inferred: false, reset: 'sent', reason: l.reason, lifetimeMs: null },
-      pendingClose: false,
-      key: k,
-      oldstate: 0,
-      closedInFinWait2: false,
-    });
+    this.enqueue(this.event(l, 'rst-sent', from, null, inStateMs, 'sent', l.reason, null), false, k, 0, false);
   }
 
-  private enqueue(q: Queued): void {
-    if (q.pendingClose) this.pendingCount++;
-    if (this.pendingCount === 0 && this.head === this.queue.length) {
+  private enqueue(event: Event, pendingClose: boolean, k: string, oldstate: number, closedInFinWait2: boolean): void {
+    if (pendingClose) this.pendingCount++;
+    else if (this.pendingCount === 0 && this.count === 0) {
       // Fast path: nothing held back, emit at once.
-      this.queue.length = 0;
-      this.head = 0;
-      this.emit(q.event);
+      this.emit(event);
       return;
     }
-    this.queue.push(q);
+    if (this.count === this.ring.length) this.grow();
+    const q = this.ring[(this.head + this.count) & (this.ring.length - 1)];
+    if (q === undefined) return;
+    q.event = event;
+    q.pendingClose = pendingClose;
+    q.key = k;
+    q.oldstate = oldstate;
+    q.closedInFinWait2 = closedInFinWait2;
+    this.count++;
   }
 
-  /** Emits queued events in order, up to the first `→ CLOSE` newer than `beforeUs`. */
+  private grow(): void {
+    const old = this.ring;
+    const next = TransitionTracker.slots(old.length * 2);
+    const mask = old.length - 1;
+    for (let n = 0; n < this.count; n++) {
+      const from = old[(this.head + n) & mask];
+      const to = next[n];
+      if (from === undefined || to === undefined) continue;
+      to.event = from.event;
+      to.pendingClose = from.pendingClose;
+      to.key = from.key;
+      to.oldstate = from.oldstate;
+      to.closedInFinWait2 = from.closedInFinWait2;
+    }
+    this.ring = next;
+    this.head = 0;
+  }
+
+  /** Emits held events in order, up to the first `→ CLOSE` newer than `beforeUs`. */
   private release(beforeUs: number): void {
-    while (this.head < this.queue.length) {
-      const q = this.queue[this.head];
-      if (q === undefined) break;
+    const mask = this.ring.length - 1;
+    while (this.count > 0) {
+      const q = this.ring[this.head];
+      const e = q?.event;
+      if (q === undefined || e === undefined || e === null) break;
       if (q.pendingClose) {
-        if (q.event.monoUs > beforeUs) break;
+        if (e.monoUs > beforeUs) break;
         q.pendingClose = false;
         this.pendingCount--;
-        q.event = inferClose(q);
+        inferClose(e, q.oldstate, q.closedInFinWait2);
       }
-      this.head++;
-      this.emit(q.event);
+      q.event = null;
+      q.key = '';
+      this.head = (this.head + 1) & mask;
+      this.count--;
+      this.emit(e);
     }
-    if (this.head === this.queue.length) {
-      this.queue.length = 0;
-      this.head = 0;
-    } else if (this.head > 4096) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
-    }
+    if (this.count === 0) this.head = 0;
   }
 }
 
 /** A `→ CLOSE` no reset qualified: the TIME_WAIT inference (see the file comment). */
-function inferClose(q: Queued): TransitionEvent {
-  if (q.oldstate === CLOSING) return { ...q.event, to: 'TIME_WAIT', inferred: true };
-  if (q.oldstate === FIN_WAIT2) return { ...q.event, to: q.closedInFinWait2 ? 'FIN_WAIT_2' : 'TIME_WAIT', inferred: true };
-  return q.event;
+function inferClose(e: Event, oldstate: number, closedInFinWait2: boolean): void {
+  if (oldstate === CLOSING) {
+    e.to = 'TIME_WAIT';
+    e.inferred = true;
+  } else if (oldstate === FIN_WAIT2) {
+    e.to = closedInFinWait2 ? 'FIN_WAIT_2' : 'TIME_WAIT';
+    e.inferred = true;
+  }
 }

@@ -3,7 +3,7 @@
  * print formats: see src/wire/trace-line.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { checkEventFormat, parseTraceLine } from '../../src/wire/trace-line.js';
+import { checkEventFormat, parseTraceLine, TraceLineParser, type TraceLine } from '../../src/wire/trace-line.js';
 
 const SET_STATE =
   '         python3-14169   [001] ..s2.  2695.476505: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP sport=47001 dport=56528 saddr=127.0.0.5 daddr=127.0.0.1 saddrv6=::ffff:127.0.0.5 daddrv6=::ffff:127.0.0.1 oldstate=TCP_LISTEN newstate=TCP_SYN_RECV';
@@ -64,5 +64,57 @@ describe('checkEventFormat', () => {
     expect(checkEventFormat('inet_sock_set_state', ok)).toBeNull();
     expect(checkEventFormat('inet_sock_set_state', ok.replace('sport=%hu dport=%hu', 'dport=%hu sport=%hu'))).toMatch(/expected/);
     expect(checkEventFormat('tcp_send_reset', 'no fmt')).toMatch(/no "print fmt"/);
+  });
+});
+
+describe('TraceLineParser (bytes, reused record)', () => {
+  const V6 =
+    '     kworker/u4:1-my-thing 2-99      [000] b..1.  12.000001: inet_sock_set_state: family=AF_INET6 protocol=IPPROTO_TCP sport=443 dport=50000 saddr=0.0.0.0 daddr=0.0.0.0 saddrv6=2001:db8::1 daddrv6=::1 oldstate=TCP_FIN_WAIT2 newstate=TCP_CLOSE';
+  const states = ['ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'BOUND_INACTIVE'];
+  const lines = [
+    SET_STATE,
+    SEND_RESET_NO_SOCKET,
+    RECEIVE_RESET,
+    V6,
+    ...states.map((s) => SET_STATE.replace('newstate=TCP_SYN_RECV', `newstate=TCP_${s}`)),
+    ...states.map((s) => SET_STATE.replace('oldstate=TCP_LISTEN', `oldstate=TCP_${s}`)),
+    // Odd shapes: the string path decides (same answer either way).
+    SET_STATE.replace('TCP_SYN_RECV', 'TCP_SYN_RECX'),
+    SET_STATE.replace('TCP_SYN_RECV', 'TCP_BOGUS'),
+    SET_STATE.replace('IPPROTO_TCP', 'IPPROTO_MPTCP'),
+    SET_STATE.replace('2695.476505', '2695.4765'),
+    SET_STATE.replace('sport=47001', 'sport=4x001'),
+    SET_STATE.replace('python3-14169', 'python3-'),
+    SET_STATE.replace('family=AF_INET ', 'family=AF_UNIX '),
+    SET_STATE.replace(' newstate=TCP_SYN_RECV', ''),
+    SET_STATE + ' extra=1',
+    '  bash-1 [000] .....  1.0: sched_switch: prev_comm=bash',
+    '',
+  ];
+
+  it('gives what parseTraceLine gives, line by line, from one buffer', () => {
+    const text = lines.join('\n');
+    const buf = Buffer.from(text, 'latin1');
+    const p = new TraceLineParser();
+    let start = 0;
+    for (const line of lines) {
+      const end = start + Buffer.byteLength(line, 'latin1');
+      const want: TraceLine | null = parseTraceLine(line);
+      const ok = p.parse(buf, start, end);
+      expect(ok ? p.record.toLine() : null, line).toEqual(want);
+      start = end + 1;
+    }
+  });
+
+  it('returns the same string for a repeated address or comm (no allocation per line)', () => {
+    const buf = Buffer.from(`${SET_STATE}\n${SET_STATE}`, 'latin1');
+    const p = new TraceLineParser();
+    const len = Buffer.byteLength(SET_STATE, 'latin1');
+    expect(p.parse(buf, 0, len)).toBe(true);
+    const { saddr, comm } = p.record;
+    expect(p.parse(buf, len + 1, 2 * len + 1)).toBe(true);
+    expect(p.record.saddr).toBe(saddr);
+    expect(p.record.comm).toBe(comm);
+    expect(p.record.timeUs).toBe(2695476505);
   });
 });
