@@ -28,6 +28,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<CommandModule>]> =
   ['watch', () => import('./watch.js')],
   ['doctor', () => import('./doctor.js')],
   ['trace', () => import('./trace.js')],
+  ['capture', () => import('./capture.js')],
   ['simulate', () => import('./simulate.js')],
   ['explain', () => import('./explain.js')],
   ['diagram', () => import('./diagram.js')],

@@ -96,8 +96,10 @@ export function internetChecksum(buf: Uint8Array, offset: number, length: number
 /**
  * Decodes the IPv4 header at `offset` (`length` octets of the buffer belong to the
  * packet) into `out`; returns `out.valid`. Options are skipped, not parsed.
+ * `verifyChecksum = false` skips the header checksum (`checksumOk` stays false), for
+ * capture analysis where offloading makes it meaningless and speed matters.
  */
-export function decodeIpv4(buf: Uint8Array, offset: number, length: number, out: Ipv4Header): boolean {
+export function decodeIpv4(buf: Uint8Array, offset: number, length: number, out: Ipv4Header, verifyChecksum = true): boolean {
   const avail = Math.max(0, Math.min(length, buf.length - offset));
   out.valid = false;
   out.truncated = false;
@@ -134,7 +136,7 @@ export function decodeIpv4(buf: Uint8Array, offset: number, length: number, out:
     out.payloadOffset = offset + out.headerLength;
     return true;
   }
-  out.checksumOk = internetChecksum(buf, offset, out.headerLength) === 0;
+  out.checksumOk = verifyChecksum && internetChecksum(buf, offset, out.headerLength) === 0;
   out.payloadOffset = offset + out.headerLength;
   const inBuffer = Math.min(avail, out.totalLength) - out.headerLength;
   out.payloadLength = Math.max(0, inBuffer);
