@@ -13,3 +13,6 @@ export type { SnapshotOptions, SnapshotReport } from './live/snapshot.js';
 export type { SocketRecord, SocketAddress, SocketTimer, ProcessRef, TcpInfoSubset, Family } from './records/socket.js';
 export { parseFilter, FilterError } from './filter/index.js';
 export type { Filter, FilterOptions } from './filter/index.js';
+export { traceTransitions } from './trace/index.js';
+export { CaptureAnalyzer } from './capture/analyzer.js';
+export { readCaptureFile, readCaptureStream } from './capture/reader.js';
