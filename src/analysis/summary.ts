@@ -44,6 +44,8 @@ export class SummaryAggregator {
   private readonly states = emptyStateCounts();
   private readonly families: Record<Family, number> = { ipv4: 0, ipv6: 0 };
   private readonly portCounts = new Map<WatchedState, Uint32Array>();
+  /** Per watched state, the ports counted so far (so that the top needs no pass over 65,536 ports). */
+  private readonly portsUsed = new Map<WatchedState, number[]>();
   private readonly peerCounts = new Map<WatchedState, TopK<string>>();
 
   add(r: SocketRecord): void {
@@ -55,8 +57,12 @@ export class SummaryAggregator {
     if (ports === undefined) {
       ports = new Uint32Array(65536);
       this.portCounts.set(r.state, ports);
+      this.portsUsed.set(r.state, []);
     }
-    ports[r.local.port] = (ports[r.local.port] ?? 0) + 1;
+    const port = r.local.port;
+    const before = ports[port] ?? 0;
+    ports[port] = before + 1;
+    if (before === 0) this.portsUsed.get(r.state)?.push(port);
     let peers = this.peerCounts.get(r.state);
     if (peers === undefined) {
       peers = new TopK<string>(PEER_CAPACITY);
@@ -70,7 +76,7 @@ export class SummaryAggregator {
     const peers: Summary['peers'] = {};
     for (const s of WATCHED_STATES) {
       const pc = this.portCounts.get(s);
-      if (pc !== undefined) ports[s] = topPorts(pc, topN);
+      if (pc !== undefined) ports[s] = topPorts(pc, this.portsUsed.get(s) ?? [], topN);
       const pk = this.peerCounts.get(s);
       if (pk !== undefined) {
         const approximate = pk.approximate;
@@ -91,12 +97,10 @@ function isWatched(s: TcpState): s is WatchedState {
   return WATCHED[s];
 }
 
-/** The n most used ports, most used first (ties: lower port first). */
-function topPorts(counts: Uint32Array, n: number): { port: number; count: number }[] {
-  const used: { port: number; count: number }[] = [];
-  for (let port = 0; port < counts.length; port++) {
-    const count = counts[port] as number;
-    if (count !== 0) used.push({ port, count });
-  }
-  return used.sort((a, b) => b.count - a.count || a.port - b.port).slice(0, n);
+/** The n most used of the `used` ports, most used first (ties: lower port first). */
+function topPorts(counts: Uint32Array, used: readonly number[], n: number): { port: number; count: number }[] {
+  return used
+    .map((port) => ({ port, count: counts[port] as number }))
+    .sort((a, b) => b.count - a.count || a.port - b.port)
+    .slice(0, n);
 }

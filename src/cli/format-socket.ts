@@ -27,3 +27,21 @@ export function formatDuration(ms: number): string {
 export function formatProcess(p: ProcessRef | null): string {
   return p === null ? '' : `${p.command},pid=${p.pid},fd=${p.fd}`;
 }
+
+/** Characters of a non-negative integer in decimal (`String(n).length` without the string). */
+export function decimalWidth(n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) return String(n).length;
+  let w = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) w++;
+  return w;
+}
+
+/** `formatAddress(a, family).length`, without making the string. */
+export function addressWidth(a: SocketAddress, family: SocketRecord['family']): number {
+  return a.address.length + (family === 'ipv6' ? 2 : 0) + 1 + (a.port === 0 ? 1 : decimalWidth(a.port));
+}
+
+/** `formatProcess(p).length`, without making the string. */
+export function processWidth(p: ProcessRef | null): number {
+  return p === null ? 0 : p.command.length + 5 + decimalWidth(p.pid) + 4 + decimalWidth(p.fd);
+}

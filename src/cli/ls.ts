@@ -7,10 +7,10 @@ import { STATE_INFO, TCP_STATES } from '../core/states.js';
 import { parseFilter } from '../filter/index.js';
 import { collectSnapshot, streamSnapshot, type SnapshotOptions } from '../live/snapshot.js';
 import type { SocketRecord } from '../records/socket.js';
-import { formatAddress, formatDuration, formatProcess, formatTimer } from './format-socket.js';
+import { addressWidth, decimalWidth, formatAddress, formatDuration, formatProcess, formatTimer, processWidth } from './format-socket.js';
 import { colours, printJson } from './output.js';
 import { addSnapshotOptions, baseSnapshotOptions, printNotices, type SnapshotFlags } from './snapshot-options.js';
-import { csvLine, renderTable, type Column } from './table.js';
+import { csvLine, visibleWidth, writeRows, type RowColumn } from './table.js';
 
 interface LsFlags extends SnapshotFlags {
   readonly all?: boolean;
@@ -120,45 +120,49 @@ export function register(program: Command): void {
       const out = [csvLine(CSV_HEADER), ...records.map(csvRow)];
       process.stdout.write(out.join('\n') + '\n');
     } else {
-      const showNetns = report.namespaces.length > 1;
-      const columns: Column[] = [
-        ...(showNetns ? [{ header: 'Netns' }] : []),
-        { header: 'State' },
-        { header: 'Recv-Q', align: 'right' },
-        { header: 'Send-Q', align: 'right' },
-        { header: 'Local Address:Port' },
-        { header: 'Peer Address:Port' },
-        ...(flags.extended === true ? [{ header: 'Uid', align: 'right' as const }, { header: 'Inode', align: 'right' as const }] : []),
-        ...(flags.options === true ? [{ header: 'Timer' }] : []),
-        ...(flags.info === true
-          ? [{ header: 'RTT/var ms' }, { header: 'Retrans', align: 'right' as const }, { header: 'Cwnd', align: 'right' as const }, { header: 'Sent/Rcvd bytes' }, { header: 'Last snd/rcv' }]
-          : []),
-        ...(flags.processes === true ? [{ header: 'Process' }] : []),
-      ];
       const c = colours();
-      const rows = records.map((r) => [
-        ...(showNetns ? [r.netns ?? ''] : []),
-        stateColour(c, r.state),
-        String(r.recvQueue),
-        String(r.sendQueue),
-        formatAddress(r.local, r.family),
-        formatAddress(r.remote, r.family),
-        ...(flags.extended === true ? [String(r.uid), String(r.inode)] : []),
-        ...(flags.options === true ? [formatTimer(r.timer)] : []),
+      type Col = RowColumn<SocketRecord>;
+      const num = (header: string, value: (r: SocketRecord) => number): Col => ({
+        header,
+        align: 'right',
+        text: (r) => String(value(r)),
+        width: (r) => decimalWidth(value(r)),
+      });
+      const plain = (header: string, text: (r: SocketRecord) => string, align?: 'right'): Col =>
+        align === undefined ? { header, text } : { header, align, text };
+      const info = (text: (i: NonNullable<SocketRecord['info']>) => string, header: string, align?: 'right'): Col =>
+        plain(header, (r) => (r.info === null ? '' : text(r.info)), align);
+      const columns: Col[] = [
+        ...(report.namespaces.length > 1 ? [plain('Netns', (r) => r.netns ?? '')] : []),
+        { header: 'State', text: (r) => stateColour(c, r.state), width: (r) => r.state.length },
+        num('Recv-Q', (r) => r.recvQueue),
+        num('Send-Q', (r) => r.sendQueue),
+        { header: 'Local Address:Port', text: (r) => formatAddress(r.local, r.family), width: (r) => addressWidth(r.local, r.family) },
+        { header: 'Peer Address:Port', text: (r) => formatAddress(r.remote, r.family), width: (r) => addressWidth(r.remote, r.family) },
+        ...(flags.extended === true ? [num('Uid', (r) => r.uid), num('Inode', (r) => r.inode)] : []),
+        ...(flags.options === true ? [plain('Timer', (r) => formatTimer(r.timer))] : []),
         ...(flags.info === true
-          ? r.info === null
-            ? ['', '', '', '', '']
-            : [
-                `${r.info.rttMs.toFixed(1)}/${r.info.rttvarMs.toFixed(1)}`,
-                String(r.info.totalRetrans),
-                String(r.info.cwnd),
-                `${r.info.bytesAcked}/${r.info.bytesReceived}`,
-                `${formatDuration(r.info.lastSendMs)}/${formatDuration(r.info.lastReceiveMs)}`,
-              ]
+          ? [
+              info((i) => `${i.rttMs.toFixed(1)}/${i.rttvarMs.toFixed(1)}`, 'RTT/var ms'),
+              info((i) => String(i.totalRetrans), 'Retrans', 'right'),
+              info((i) => String(i.cwnd), 'Cwnd', 'right'),
+              info((i) => `${i.bytesAcked}/${i.bytesReceived}`, 'Sent/Rcvd bytes'),
+              info((i) => `${formatDuration(i.lastSendMs)}/${formatDuration(i.lastReceiveMs)}`, 'Last snd/rcv'),
+            ]
           : []),
-        ...(flags.processes === true ? [formatProcess(r.process)] : []),
-      ]);
-      process.stdout.write(renderTable(columns, rows).join('\n') + '\n');
+        ...(flags.processes === true
+          ? [
+              {
+                header: 'Process',
+                text: (r: SocketRecord) => formatProcess(r.process),
+                // A command name with an escape character is measured as printed.
+                width: (r: SocketRecord) =>
+                  r.process !== null && r.process.command.includes('\u001b') ? visibleWidth(formatProcess(r.process)) : processWidth(r.process),
+              },
+            ]
+          : []),
+      ];
+      writeRows(columns, records, (chunk) => process.stdout.write(chunk));
     }
   });
 }

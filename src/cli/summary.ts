@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { n } from '../doctor/format.js';
 import { TCP_STATES } from '../core/states.js';
-import { parseFilter } from '../filter/index.js';
+import type { Filter } from '../filter/index.js';
 import { SummaryAggregator, WATCHED_STATES, type Summary } from '../analysis/summary.js';
 import { quickVerdict, type Verdict } from '../analysis/verdict.js';
 import { DoctorAggregator, parsePortRange, readKernelEnv } from '../doctor/observe.js';
@@ -50,11 +50,11 @@ export interface SummaryDocument extends Summary {
 
 export function buildSummary(
   flags: SummaryFlags,
-  words: readonly string[],
+  filter: Filter | null,
 ): { doc: SummaryDocument; notices: readonly string[] } {
   const agg = new SummaryAggregator();
-  const filter = words.length > 0 ? parseFilter(words) : null;
-  const options = { ...baseSnapshotOptions(flags), filter };
+  // Both aggregators keep only numbers and strings of a record: let the source reuse one.
+  const options = { ...baseSnapshotOptions(flags), filter, reuseRecords: true };
   // Counters and most net.* sysctls are per namespace: read them from inside it.
   const env = readKernelEnv(options.netns);
   const { counters, sysctls } = env;
@@ -137,8 +137,10 @@ export function register(program: Command): void {
     .description('counts per state, top ports and peers, kernel counters and a verdict (the default command)')
     .argument('[filter...]', 'optional ss filter expression to count only matching sockets')
     .option('--json', 'print { total, states, families, ports, peers, counters, sysctls, verdict }');
-  addSnapshotOptions(cmd).action((words: string[], flags: SummaryFlags) => {
-    const { doc, notices } = buildSummary(flags, words);
+  addSnapshotOptions(cmd).action(async (words: string[], flags: SummaryFlags) => {
+    // The filter language (six modules) is loaded only when a filter is given.
+    const filter = words.length > 0 ? (await import('../filter/index.js')).parseFilter(words) : null;
+    const { doc, notices } = buildSummary(flags, filter);
     printNotices(notices);
     if (flags.json === true) {
       printJson(doc);

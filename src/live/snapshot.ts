@@ -10,7 +10,8 @@ import { ALL_STATES_MASK, type Family, type SocketRecord, type SourceName } from
 import { enumerateNamespaces, ownNamespace, resolveNetns, type NetnsTarget } from '../sources/namespaces.js';
 import { inNetns } from '../sources/netns-switch.js';
 import { openSocketSource, type SourcePreference } from '../sources/open-source.js';
-import { scanProcesses } from '../sources/processes.js';
+import { startProcessScan, type ProcessOwners } from '../sources/processes.js';
+import { canReuseRecords } from '../sources/sock-diag.js';
 
 export interface SnapshotOptions {
   readonly filter?: Filter | null;
@@ -24,6 +25,14 @@ export interface SnapshotOptions {
   /** `NAME`, `PID`, `all`, or undefined for the caller's namespace. */
   readonly netns?: string;
   readonly source?: SourcePreference;
+  /**
+   * For aggregations that keep nothing of a record beyond the visit: the sock_diag source
+   * then hands every visit the same record object, rewritten per socket, so reading the
+   * table allocates nothing per socket. The visitor must not keep the record or its
+   * `local`, `remote`, `timer`, `info` objects (strings and numbers from it may be kept).
+   * Ignored with `processes` (the records wait for the /proc scan) and by the /proc source.
+   */
+  readonly reuseRecords?: boolean;
 }
 
 export interface SnapshotReport {
@@ -64,10 +73,12 @@ export function streamSnapshot(options: SnapshotOptions, visit: (r: SocketRecord
     ...(filter?.bytecode ? { bytecode: filter.bytecode } : {}),
   };
   const predicate = filter?.predicate ?? null;
-  const processes = options.processes === true ? scanProcesses() : null;
-  if (processes !== null && processes.unreadable > 0) {
-    notices.push(`${processes.unreadable} processes could not be inspected (other users' processes need root)`);
-  }
+  // With -p the /proc scan runs on another thread while this one reads the table; the
+  // records wait in `held` until it is done, then get their owners in dump order.
+  const scan = options.processes === true ? startProcessScan() : null;
+  const processNoticeAt = notices.length; // where the scan's notice goes, as when it ran first
+  const held: Mutable<SocketRecord>[] = [];
+  const reuse = scan === null && options.reuseRecords === true;
   let unattributed = 0;
   let sourceName: SourceName = 'sock-diag';
   const labels: string[] = [];
@@ -76,47 +87,79 @@ export function streamSnapshot(options: SnapshotOptions, visit: (r: SocketRecord
     const opened = openSocketSource(source, procRoot);
     if (opened.notice !== null && !notices.includes(opened.notice)) notices.push(opened.notice);
     sourceName = opened.source.name;
+    const label = target.label;
     try {
-      opened.source.dump(query, (raw) => {
-        if (predicate !== null && !predicate(raw)) return;
-        const r = raw as Mutable<SocketRecord>;
-        r.netns = target.label;
-        if (processes !== null && r.inode !== 0) {
-          const p = processes.byInode.get(r.inode) ?? null;
-          r.process = p;
-          if (p === null) unattributed++;
-        }
-        visit(r);
-      });
+      const source = opened.source;
+      if (scan !== null) {
+        source.dump(query, (raw) => {
+          if (predicate !== null && !predicate(raw)) return;
+          const r = raw as Mutable<SocketRecord>;
+          r.netns = label;
+          held.push(r);
+        });
+      } else {
+        const each = (raw: SocketRecord): void => {
+          if (predicate !== null && !predicate(raw)) return;
+          (raw as Mutable<SocketRecord>).netns = label;
+          visit(raw);
+        };
+        if (reuse && canReuseRecords(source)) source.dumpReusing(query, each);
+        else source.dump(query, each);
+      }
     } finally {
       opened.source.close();
     }
   };
 
-  for (const target of targets) {
-    labels.push(target.label);
-    if (target.own) {
-      readOne(target, '/proc/net');
-    } else if (options.source === 'proc' && target.pid !== null) {
-      readOne(target, `/proc/${target.pid}/net`); // no setns needed
-    } else {
-      try {
-        inNetns(target.path, () => readOne(target, '/proc/thread-self/net'));
-      } catch (err: unknown) {
-        const denied = err instanceof TcpstateError && err.code === 'E_PERMISSION';
-        if (!denied || options.netns !== 'all') throw err;
-        if (target.pid !== null) {
-          // Without root we cannot enter, but the process's /proc view may be readable.
-          // Only /proc shows it from outside: a netlink socket would be opened in our namespace.
-          notices.push(`namespace ${target.label}: ${err.message}; read through /proc/${target.pid}/net instead`);
-          readOne(target, `/proc/${target.pid}/net`, 'proc');
-        } else {
-          // A named namespace no visible process lives in: nothing else to read it through.
-          labels.pop();
-          notices.push(`namespace ${target.label}: ${err.message}; skipped`);
+  const readAll = (): void => {
+    for (const target of targets) {
+      labels.push(target.label);
+      if (target.own) {
+        readOne(target, '/proc/net');
+      } else if (options.source === 'proc' && target.pid !== null) {
+        readOne(target, `/proc/${target.pid}/net`); // no setns needed
+      } else {
+        try {
+          inNetns(target.path, () => readOne(target, '/proc/thread-self/net'));
+        } catch (err: unknown) {
+          const denied = err instanceof TcpstateError && err.code === 'E_PERMISSION';
+          if (!denied || options.netns !== 'all') throw err;
+          if (target.pid !== null) {
+            // Without root we cannot enter, but the process's /proc view may be readable.
+            // Only /proc shows it from outside: a netlink socket would be opened in our namespace.
+            notices.push(`namespace ${target.label}: ${err.message}; read through /proc/${target.pid}/net instead`);
+            readOne(target, `/proc/${target.pid}/net`, 'proc');
+          } else {
+            // A named namespace no visible process lives in: nothing else to read it through.
+            labels.pop();
+            notices.push(`namespace ${target.label}: ${err.message}; skipped`);
+          }
         }
       }
     }
+  };
+
+  try {
+    readAll();
+  } catch (e) {
+    scan?.cancel(); // the dump failed: nobody will wait for the scan
+    throw e;
+  }
+  let processes: ProcessOwners | null = null;
+  if (scan !== null) {
+    processes = scan.finish();
+    if (processes.unreadable > 0) {
+      notices.splice(processNoticeAt, 0, `${processes.unreadable} processes could not be inspected (other users' processes need root)`);
+    }
+    for (const r of held) {
+      if (r.inode !== 0) {
+        const p = processes.owner(r.inode);
+        r.process = p;
+        if (p === null) unattributed++;
+      }
+      visit(r);
+    }
+    held.length = 0;
   }
   if (processes !== null && unattributed > 0 && processes.unreadable > 0) {
     notices.push(`${unattributed} sockets could not be attributed to a process (run as root to see all owners)`);

@@ -8,7 +8,7 @@
  */
 import { TcpstateError } from '../core/errors.js';
 import type { DumpQuery, Family, SocketRecord, SocketSource } from '../records/socket.js';
-import { buildDiagRequest, DUMP_DONE, DUMP_MORE, parseDiagReplies } from '../wire/inet-diag.js';
+import { buildDiagRequest, createReusableRecord, DUMP_DONE, DUMP_MORE, parseDiagReplies, type ReusableRecord } from '../wire/inet-diag.js';
 import { loadLibc, type Libc } from './ffi-libc.js';
 
 const AF_NETLINK = 16;
@@ -70,8 +70,24 @@ function errnoError(libc: Libc, call: string, errno: number): SockDiagError {
   return new SockDiagError(code, errno, `sock_diag ${call} failed: ${name} (${errno}); ${advice}`);
 }
 
+/** The sock_diag source: a {@link SocketSource} that can also decode into one reused record. */
+export interface SockDiagSource extends SocketSource {
+  /**
+   * Like `dump`, but every visit receives the same record object, rewritten for each
+   * socket: nothing is allocated per socket. For aggregations only — the visitor must not
+   * keep the record or its `local`, `remote`, `timer` and `info` objects (strings and
+   * numbers read from them may be kept). Listings that keep records use `dump`.
+   */
+  dumpReusing(query: DumpQuery, visit: (r: SocketRecord) => void): void;
+}
+
+/** Whether `source` can decode into a reused record ({@link SockDiagSource.dumpReusing}). */
+export function canReuseRecords(source: SocketSource): source is SockDiagSource {
+  return typeof (source as Partial<SockDiagSource>).dumpReusing === 'function';
+}
+
 /** Opens a NETLINK_SOCK_DIAG socket in the calling thread's network namespace. */
-export function openSockDiag(): SocketSource {
+export function openSockDiag(): SockDiagSource {
   const libc = loadLibc();
   const buf = Buffer.allocUnsafe(RECV_BUFFER);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -98,7 +114,7 @@ export function openSockDiag(): SocketSource {
   };
   open();
 
-  const dumpFamily = (query: DumpQuery, family: Family, visit: (r: SocketRecord) => void): void => {
+  const dumpFamily = (query: DumpQuery, family: Family, visit: (r: SocketRecord) => void, reuse: ReusableRecord | undefined): void => {
     seq = (seq + 1) >>> 0;
     const req = buildDiagRequest({ family, stateMask: query.stateMask, info: query.info, seq, bytecode: query.bytecode });
     for (;;) {
@@ -115,28 +131,35 @@ export function openSockDiag(): SocketSource {
         throw errnoError(libc, 'recv', e);
       }
       if (n === 0) throw new SockDiagError('E_SOCK_DIAG', 0, 'sock_diag: the kernel closed the dump without NLMSG_DONE');
-      const status = parseDiagReplies(view, n, seq, query.info, visit);
+      const status = parseDiagReplies(view, n, seq, query.info, visit, reuse);
       if (status === DUMP_MORE) continue;
       if (status === DUMP_DONE) return;
       throw errnoError(libc, `dump (${family})`, status);
     }
   };
 
+  const dumpAll = (query: DumpQuery, visit: (r: SocketRecord) => void, reuse: ReusableRecord | undefined): void => {
+    if (closed) throw new TcpstateError('E_CLOSED', 'sock_diag source used after close()');
+    if (fd < 0) open();
+    for (const family of query.families) {
+      try {
+        dumpFamily(query, family, visit, reuse);
+      } catch (e) {
+        // The dump may be half read (a visitor threw, or the kernel failed): the rest of
+        // it would still be queued on this socket, so start the next dump on a new one.
+        drop();
+        throw e;
+      }
+    }
+  };
+
   return {
     name: 'sock-diag',
     dump(query: DumpQuery, visit: (r: SocketRecord) => void): void {
-      if (closed) throw new TcpstateError('E_CLOSED', 'sock_diag source used after close()');
-      if (fd < 0) open();
-      for (const family of query.families) {
-        try {
-          dumpFamily(query, family, visit);
-        } catch (e) {
-          // The dump may be half read (a visitor threw, or the kernel failed): the rest of
-          // it would still be queued on this socket, so start the next dump on a new one.
-          drop();
-          throw e;
-        }
-      }
+      dumpAll(query, visit, undefined);
+    },
+    dumpReusing(query: DumpQuery, visit: (r: SocketRecord) => void): void {
+      dumpAll(query, visit, createReusableRecord());
     },
     close(): void {
       closed = true;

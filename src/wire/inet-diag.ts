@@ -10,7 +10,7 @@
  */
 import { TcpstateError } from '../core/errors.js';
 import { stateFromLinux } from '../core/states.js';
-import type { Family, SocketRecord, SocketTimer, TcpInfoSubset, TimerKind } from '../records/socket.js';
+import type { Family, SocketAddress, SocketRecord, SocketTimer, TcpInfoSubset, TimerKind } from '../records/socket.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -138,6 +138,7 @@ export function parseDiagReplies(
   seq: number,
   withInfo: boolean,
   visit: (r: SocketRecord) => void,
+  reuse?: ReusableRecord,
 ): number {
   let off = 0;
   while (off + NLMSG_HDRLEN <= length) {
@@ -153,8 +154,12 @@ export function parseDiagReplies(
         if (len - NLMSG_HDRLEN < INET_DIAG_MSG_LEN) {
           throw new NetlinkParseError(off, `inet_diag_msg of ${len - NLMSG_HDRLEN} bytes (expected ${INET_DIAG_MSG_LEN})`);
         }
-        const rec = decodeInetDiagMsg(view, p, off + len, withInfo);
-        if (rec !== null) visit(rec);
+        if (reuse === undefined) {
+          const rec = decodeInetDiagMsg(view, p, off + len, withInfo);
+          if (rec !== null) visit(rec);
+        } else if (decodeInetDiagMsgInto(view, p, off + len, withInfo, reuse)) {
+          visit(reuse.record);
+        }
       } else if (type === NLMSG_DONE) {
         // Since Linux 4.x NLMSG_DONE carries the dump's final status (0 or -errno).
         const status = len >= NLMSG_HDRLEN + 4 ? view.getInt32(p, LE) : 0;
@@ -241,6 +246,120 @@ export function decodeInetDiagMsg(view: DataView, p: number, end: number, withIn
   };
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * One record (with its addresses, timer and tcp_info objects) that
+ * {@link decodeInetDiagMsgInto} rewrites for every socket: an aggregation that does not
+ * keep records can read a whole dump without allocating anything per socket. Whoever
+ * receives `record` must not keep it, nor its `local`, `remote`, `timer` or `info`
+ * objects, past the visit; strings and numbers read from it may be kept.
+ */
+export interface ReusableRecord {
+  readonly record: SocketRecord;
+  /** The same objects as `record`'s, writable (for the decoder). */
+  readonly rec: Mutable<SocketRecord>;
+  readonly local: Mutable<SocketAddress>;
+  readonly remote: Mutable<SocketAddress>;
+  readonly timer: Mutable<SocketTimer>;
+  readonly info: Mutable<TcpInfoSubset>;
+}
+
+export function createReusableRecord(): ReusableRecord {
+  const local: Mutable<SocketAddress> = { address: '', port: 0 };
+  const remote: Mutable<SocketAddress> = { address: '', port: 0 };
+  const rec: Mutable<SocketRecord> = {
+    state: 'CLOSED',
+    linuxState: 0,
+    family: 'ipv4',
+    local,
+    remote,
+    recvQueue: 0,
+    sendQueue: 0,
+    uid: 0,
+    inode: 0,
+    timer: null,
+    netns: null,
+    process: null,
+    info: null,
+  };
+  const timer: Mutable<SocketTimer> = { kind: 'on', expiresMs: 0, retransmits: 0 };
+  const info: Mutable<TcpInfoSubset> = {
+    rttMs: 0, rttvarMs: 0, retransmits: 0, totalRetrans: 0, cwnd: 0, bytesAcked: 0, bytesReceived: 0, lastSendMs: 0, lastReceiveMs: 0,
+  };
+  return { record: rec, rec, local, remote, timer, info };
+}
+
+/**
+ * {@link decodeInetDiagMsg} into `into` instead of new objects: the same values, field for
+ * field. Returns false (leaving `into` half written) for a state number the table does
+ * not know. `netns` and `process` are left as the caller set them.
+ */
+export function decodeInetDiagMsgInto(view: DataView, p: number, end: number, withInfo: boolean, into: ReusableRecord): boolean {
+  const linuxState = view.getUint8(p + 1);
+  const state = stateFromLinux(linuxState);
+  if (state === undefined) return false;
+  const r = into.rec;
+  r.state = state;
+  r.linuxState = linuxState;
+  const local = into.local;
+  const remote = into.remote;
+  local.port = view.getUint16(p + 4, false);
+  remote.port = view.getUint16(p + 6, false);
+  if (view.getUint8(p) === AF_INET) {
+    r.family = 'ipv4';
+    local.address = ipv4Text(view.getUint32(p + 8, false));
+    remote.address = ipv4Text(view.getUint32(p + 24, false));
+  } else {
+    r.family = 'ipv6';
+    local.address = ipv6Text(view, p + 8);
+    remote.address = ipv6Text(view, p + 24);
+  }
+  const kind = TIMER_KINDS[view.getUint8(p + 2)] ?? null;
+  if (kind === null) {
+    r.timer = null;
+  } else {
+    const t = into.timer;
+    t.kind = kind;
+    t.expiresMs = view.getInt32(p + 52, LE);
+    t.retransmits = view.getUint8(p + 3);
+    r.timer = t;
+  }
+  r.recvQueue = view.getUint32(p + 56, LE);
+  r.sendQueue = view.getUint32(p + 60, LE);
+  r.uid = view.getUint32(p + 64, LE);
+  r.inode = view.getUint32(p + 68, LE);
+  r.info = null;
+  if (withInfo) {
+    let a = p + INET_DIAG_MSG_LEN;
+    while (a + 4 <= end) {
+      const alen = view.getUint16(a, LE);
+      const atype = view.getUint16(a + 2, LE) & 0x3fff;
+      if (alen < 4 || a + alen > end) break;
+      if (atype === INET_DIAG_INFO) {
+        r.info = decodeTcpInfoInto(view, a + 4, alen - 4, into.info);
+        break;
+      }
+      a += align4(alen);
+    }
+  }
+  return true;
+}
+
+function decodeTcpInfoInto(view: DataView, p: number, len: number, o: Mutable<TcpInfoSubset>): TcpInfoSubset {
+  const d = decodeTcpInfo(view, p, len); // -i is rare with reuse: share the field logic
+  o.rttMs = d.rttMs;
+  o.rttvarMs = d.rttvarMs;
+  o.retransmits = d.retransmits;
+  o.totalRetrans = d.totalRetrans;
+  o.cwnd = d.cwnd;
+  o.bytesAcked = d.bytesAcked;
+  o.bytesReceived = d.bytesReceived;
+  o.lastSendMs = d.lastSendMs;
+  o.lastReceiveMs = d.lastReceiveMs;
+  return o;
+}
+
 /**
  * Reads the tcp_info subset from `len` bytes at `p`. Fields beyond `len` (an older
  * kernel's shorter struct: 104 bytes before 3.15, 120 before 4.1) read as 0.
@@ -264,17 +383,18 @@ export function decodeTcpInfo(view: DataView, p: number, len: number): TcpInfoSu
 // ---------------------------------------------------------------------------------------
 // Address text
 
-const V4_CACHE = new Map<number, string>();
-const V4_CACHE_MAX = 8192;
+/** Memo of dotted quads: direct-mapped (a slot per hash, the newest address wins it). */
+const V4_SLOTS = 8192;
+const V4_KEYS = new Float64Array(V4_SLOTS).fill(-1);
+const V4_TEXT: string[] = new Array<string>(V4_SLOTS).fill('');
 
 /** Dotted quad of an address given as a big-endian u32 (memoised: tables repeat addresses). */
 export function ipv4Text(a: number): string {
-  let s = V4_CACHE.get(a);
-  if (s === undefined) {
-    s = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-    if (V4_CACHE.size >= V4_CACHE_MAX) V4_CACHE.clear();
-    V4_CACHE.set(a, s);
-  }
+  const slot = (Math.imul(a, 0x9e3779b1) >>> 19) & (V4_SLOTS - 1);
+  if (V4_KEYS[slot] === a) return V4_TEXT[slot] as string;
+  const s = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+  V4_KEYS[slot] = a;
+  V4_TEXT[slot] = s;
   return s;
 }
 
