@@ -122,7 +122,8 @@ export class DoctorAggregator {
   private readonly connsByPort = new Uint32Array(65536);
   private readonly timeWaitByRemotePort = new Uint32Array(65536);
   private readonly timeWaitPeers = new TopK<string>(PEERS);
-  private readonly destinations = new Map<string, DestinationUse>();
+  /** remote address → remote port → local address → use; nested so no key string is built per socket. */
+  private readonly destinationTree = new Map<string, Map<number, Map<string, DestinationUse>>>();
   private readonly detail: Partial<Record<TcpState, StateDetail>> = {};
   private readonly synRecvByPort = new Map<number, number>();
   private readonly synRecvSources = new Set<string>();
@@ -149,9 +150,18 @@ export class DoctorAggregator {
     const lport = r.local.port;
     this.connsByPort[lport] = (this.connsByPort[lport] ?? 0) + 1;
     if (lport >= this.lo && lport <= this.hi && r.remote.port !== 0) {
-      const key = `${r.local.address}>${r.remote.address}:${r.remote.port}`;
-      const d = this.destinations.get(key);
-      if (d === undefined) this.destinations.set(key, { local: r.local.address, remote: r.remote.address, remotePort: r.remote.port, count: 1 });
+      let byPort = this.destinationTree.get(r.remote.address);
+      if (byPort === undefined) {
+        byPort = new Map();
+        this.destinationTree.set(r.remote.address, byPort);
+      }
+      let byLocal = byPort.get(r.remote.port);
+      if (byLocal === undefined) {
+        byLocal = new Map();
+        byPort.set(r.remote.port, byLocal);
+      }
+      const d = byLocal.get(r.local.address);
+      if (d === undefined) byLocal.set(r.local.address, { local: r.local.address, remote: r.remote.address, remotePort: r.remote.port, count: 1 });
       else d.count++;
     }
     if (state === 'ESTABLISHED' || state === 'CLOSED') return;
@@ -194,6 +204,17 @@ export class DoctorAggregator {
     }
   }
 
+  /** The destination uses keyed `local>remote:port`, as the rules read them. */
+  private flatDestinations(): Map<string, DestinationUse> {
+    const out = new Map<string, DestinationUse>();
+    for (const byPort of this.destinationTree.values()) {
+      for (const byLocal of byPort.values()) {
+        for (const d of byLocal.values()) out.set(`${d.local}>${d.remote}:${d.remotePort}`, d);
+      }
+    }
+    return out;
+  }
+
   finish(
     env: { counters: KernelCounters; sysctls: Readonly<Record<string, string | null>>; tcpMem: readonly [number, number, number] | null },
     processes: { byProcess: ReadonlyMap<number, ProcessCount>; unattributed: number } | null,
@@ -207,7 +228,7 @@ export class DoctorAggregator {
       connsByPort: this.connsByPort,
       timeWaitByRemotePort: this.timeWaitByRemotePort,
       timeWaitPeers: this.timeWaitPeers,
-      destinations: this.destinations,
+      destinations: this.flatDestinations(),
       detail: this.detail,
       synRecvByPort: this.synRecvByPort,
       synRecvSources: this.synRecvSources,
