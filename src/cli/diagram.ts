@@ -47,7 +47,6 @@ export function register(program: Command): void {
       } else {
         const width = Math.min(100, process.stdout.columns ?? 100);
         process.stdout.write(renderText(edges, { highlight, style: colours(), width }));
-        if (!renderText(edges, {}).endsWith('\n')) process.stdout.write('\n');
       }
     });
 }

@@ -72,6 +72,8 @@ export function renderDot(edges: readonly DiagramEdge[], options: DotOptions = {
       ['tooltip', `rules: ${edge.rules.map((r) => r.id).join(', ')}`],
     ];
     if (!edge.main) attrs.push(['style', 'dashed']);
+    // Arrows going back up the figure must not pull the ranks out of the figure's rows.
+    if (to.row < from.row) attrs.push(['constraint', 'false']);
     if (hl !== undefined && (edge.from === hl || edge.to === hl)) {
       attrs.push(['color', HIGHLIGHT_COLOUR], ['fontcolor', HIGHLIGHT_COLOUR], ['penwidth', 2.5]);
     }

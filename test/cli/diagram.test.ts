@@ -29,4 +29,30 @@ describe('tcpstate diagram (built CLI)', () => {
     expect(h.code).toBe(2);
     expect(h.stderr).toContain('nosuch');
   });
+
+  it('--all adds dashed reset/abort/timeout arrows and Linux-only rules', () => {
+    const plain = runCli(['diagram']).stdout;
+    const all = runCli(['diagram', '--all']);
+    expect(all.code).toBe(0);
+    expect(plain).not.toContain('╌');
+    expect(all.stdout).toMatch(/rcv RST \(connection reset\) ╌+┐/);
+    expect(all.stdout).toContain('[linux]');
+    expect(runCli(['diagram', '--all', '--format', 'dot']).stdout).toContain('style="dashed"');
+  });
+
+  it('--highlight in dot and svg marks only that state', () => {
+    const dot = runCli(['diagram', '--format', 'dot', '--highlight', 'estab']).stdout;
+    const boldNodes = dot.split('\n').filter((l) => /^ {2}[A-Z_0-9]+ \[label=.*penwidth/.test(l));
+    expect(boldNodes.map((l) => l.trim().split(' ')[0])).toEqual(['ESTABLISHED']);
+    const svg = runCli(['diagram', '--format', 'svg', '--highlight', 'ESTABLISHED']).stdout;
+    expect([...svg.matchAll(/class="state highlight" data-state="([A-Z_]+)"/g)].map((m) => m[1])).toEqual(['ESTABLISHED']);
+  });
+
+  it('colour only when forced or on a TTY, never under NO_COLOR', () => {
+    const forced = runCli(['diagram', '--highlight', 'time-wait'], { NO_COLOR: '', FORCE_COLOR: '1' });
+    expect(forced.stdout).toContain('\u001b[');
+    const both = runCli(['diagram', '--highlight', 'time-wait'], { NO_COLOR: '1', FORCE_COLOR: '1' });
+    expect(both.stdout).not.toContain('\u001b[');
+    expect(runCli(['diagram', '--format', 'dot'], { NO_COLOR: '', FORCE_COLOR: '1' }).stdout).not.toContain('\u001b[');
+  });
 });
