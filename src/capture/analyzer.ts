@@ -1,10 +1,16 @@
 /**
  * The capture pipeline: link layer → IPv4/IPv6 → TCP → the flow table → one
- * `Connection` per 4-tuple and lifetime. Allocation-free per packet except when a
- * connection is created.
+ * `Connection` per 4-tuple and lifetime. Allocation-free per packet; a finished
+ * connection's objects (observer, endpoints, Zeek state) serve the next new connection,
+ * so connections cost no allocation either once the peak of live ones is reached.
  *
- * Flow table: keyed by the 4-tuple in either direction (a hash over both addresses and
- * ports, chained). A plain SYN on a tuple whose connection is closing or closed, or that
+ * Output: records (`onConnection`), or with `ndjson` the NDJSON lines written straight
+ * from the connections into a byte buffer, no record built; a line whose side is in
+ * TIME_WAIT waits as text (split around the final states) in a queue of reused chunks.
+ *
+ * Flow table: keyed by the 4-tuple in either direction (a symmetric numeric hash over
+ * both addresses and ports into an array of chains; a dense list of live connections
+ * with their last packet time in a typed array for the expiry sweep). A plain SYN on a tuple whose connection is closing or closed, or that
  * restarts an attempt with another ISN, starts a new connection (port reuse). The
  * originator is the sender of the first plain SYN; otherwise the first sender, swapped by
  * Zeek's likely-server-port guess, and marked `originatorInferred`. Connections idle for
@@ -20,11 +26,14 @@
  */
 import { LINUX_PROFILE, type Profile } from '../core/profile.js';
 import { ACK, RST, SYN } from '../core/segment.js';
-import { decodeIpv4, IPPROTO_TCP, ipv4ToString, IPV4_MF, newIpv4Header } from '../wire/ipv4.js';
+import type { TcpState } from '../core/states.js';
+import { u32 } from '../wire/bytes.js';
+import { decodeIpv4, IPPROTO_TCP, ipv4ToString, IPV4_MF, IPV4_MIN_HEADER, newIpv4Header } from '../wire/ipv4.js';
 import { decodeIpv6, ipv6WordsToString, newIpv6Header } from '../wire/ipv6.js';
 import { decodeLink, newLinkResult } from '../wire/link.js';
 import type { PacketRecord } from '../wire/pcap.js';
 import { decodeTcp, newTcpHeader } from '../wire/tcp.js';
+import { asciiBytes, ByteSink } from './bytes-out.js';
 import { Connection, type ConnectionRecord } from './connection.js';
 import { zeekFlipsRoles } from './zeek.js';
 
@@ -40,7 +49,13 @@ export interface AnalyzerOptions {
    * Called with each finished connection's record; `conn` is given only for the
    * connection of `logConnection` (its segment log).
    */
-  readonly onConnection: (r: ConnectionRecord, conn: Connection | null) => void;
+  readonly onConnection?: (r: ConnectionRecord, conn: Connection | null) => void;
+  /**
+   * Instead of records: each finished connection's NDJSON line (what
+   * `recordToJson(record) + '\n'` gives) is written into this buffer, and no record is
+   * built. Timelines are not written this way (`timeline` is ignored).
+   */
+  readonly ndjson?: ByteSink;
 }
 
 export interface CaptureCounters {
@@ -77,7 +92,9 @@ export class CaptureAnalyzer {
   private readonly tcp = newTcpHeader();
   private readonly src = new Uint32Array(4);
   private readonly dst = new Uint32Array(4);
-  private readonly buckets = new Map<number, Connection>();
+  /** Chained hash table indexed by `hash & mask`; doubled when it holds more connections than slots. */
+  private buckets: (Connection | null)[] = new Array<Connection | null>(4096).fill(null);
+  private mask = 4095;
   private live = 0;
   private nextId = 1;
   private readonly profile: Profile;
@@ -86,12 +103,30 @@ export class CaptureAnalyzer {
   private readonly options: AnalyzerOptions;
   private nextSweep = -Infinity;
   private lastLinkType = -1;
+  /** Finished connections whose objects are reused for new ones: memory follows the peak of live connections. */
+  private readonly free: Connection[] = [];
+  /** The connections in the flow table, densely (each knows its index): what `sweep` scans. */
+  private readonly liveList: Connection[] = [];
+  /** Per entry of liveList: its last packet's time, and 1 when both sides were over after it. */
+  private liveLast = new Float64Array(4096);
+  private liveClosed = new Uint8Array(4096);
+  private readonly keepTimeline: boolean;
+  private readonly onConnection: (r: ConnectionRecord, conn: Connection | null) => void;
+  private readonly json: ByteSink | null;
+  /** NDJSON mode: the text of records waiting for TIME_WAIT to end, and per record 7 numbers (see `finishJson`). */
+  private readonly jsonWaiting = new ByteSink(1 << 20, null);
+  private jsonMeta = new Float64Array(7 * 1024);
+  private jsonMetaHead = 0;
+  private jsonMetaTail = 0;
 
   constructor(options: AnalyzerOptions) {
     this.options = options;
     this.profile = options.profile ?? LINUX_PROFILE;
     this.idle = options.idleTimeoutSec ?? 300;
     this.linger = options.closedLingerSec ?? 5;
+    this.json = options.ndjson ?? null;
+    this.keepTimeline = this.json === null && (options.timeline === true || options.logConnection !== undefined);
+    this.onConnection = options.onConnection ?? ignore;
   }
 
   get liveConnections(): number {
@@ -131,7 +166,31 @@ export class CaptureAnalyzer {
     let ipLen: number;
     const src = this.src;
     const dst = this.dst;
-    if (version === 4) {
+    const avail4 = Math.min(l3len, buf.length - l3);
+    const b0 = avail4 >= IPV4_MIN_HEADER ? (buf[l3] as number) : 0;
+    const hl = (b0 & 0x0f) * 4;
+    const total4 = hl >= IPV4_MIN_HEADER ? ((buf[l3 + 2] as number) << 8) | (buf[l3 + 3] as number) : 0;
+    if (version === 4 && b0 >> 4 === 4 && hl >= IPV4_MIN_HEADER && total4 >= hl && avail4 >= hl) {
+      // The common IPv4 header, read in place (decodeIpv4 below handles every other case the same way).
+      const frag = ((buf[l3 + 6] as number) << 8) | (buf[l3 + 7] as number);
+      if ((frag & 0x1fff) !== 0) {
+        c.fragments++;
+        return;
+      }
+      if (buf[l3 + 9] !== IPPROTO_TCP) {
+        c.nonTcp++;
+        return;
+      }
+      if (frag & IPV4_MF) c.fragments++;
+      family = 'ipv4';
+      src[0] = u32(buf, l3 + 12);
+      dst[0] = u32(buf, l3 + 16);
+      src[1] = src[2] = src[3] = dst[1] = dst[2] = dst[3] = 0;
+      tcpOffset = l3 + hl;
+      tcpLenOnWire = total4 - hl;
+      truncated = avail4 < total4;
+      ipLen = total4;
+    } else if (version === 4) {
       const h = this.ip4;
       if (!decodeIpv4(buf, l3, l3len, h, false)) {
         if (h.truncated) c.truncated++;
@@ -198,21 +257,26 @@ export class CaptureAnalyzer {
   }
 
   private hashOf(family: number, a: Uint32Array, ap: number, b: Uint32Array, bp: number): number {
-    // Symmetric: the same for both directions.
-    let h1 = mix(family, ap);
-    let h2 = mix(family, bp);
-    for (let i = 0; i < 4; i++) {
-      h1 = mix(h1, a[i] as number);
-      h2 = mix(h2, b[i] as number);
+    // Symmetric: the same for both directions (each side hashed alone, then combined).
+    let ha = Math.imul((a[0] as number) ^ Math.imul(ap + family, 0x9e3779b1), 0x85ebca6b);
+    let hb = Math.imul((b[0] as number) ^ Math.imul(bp + family, 0x9e3779b1), 0x85ebca6b);
+    if (family === 6) {
+      ha = mix(mix(mix(ha, a[1] as number), a[2] as number), a[3] as number);
+      hb = mix(mix(mix(hb, b[1] as number), b[2] as number), b[3] as number);
     }
-    return (h1 ^ h2) >>> 0;
+    let h = (ha ^ (ha >>> 15)) + (hb ^ (hb >>> 15));
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    // 30 bits: a small integer, never a heap number.
+    return (h ^ (h >>> 16)) & 0x3fffffff;
   }
 
   private dispatch(family: 'ipv4' | 'ipv6', sp: number, dp: number, flags: number, seq: number, ack: number, win: number, len: number, wscale: number, wireLen: number, ipLen: number, time: number, truncated: boolean): void {
     const src = this.src;
     const dst = this.dst;
     const hash = this.hashOf(family === 'ipv4' ? 4 : 6, src, sp, dst, dp);
-    let conn = this.buckets.get(hash) ?? null;
+    const buckets = this.buckets;
+    const slot = hash & this.mask;
+    let conn = buckets[slot] ?? null;
     let fromOrig = true;
     let prev: Connection | null = null;
     while (conn !== null) {
@@ -238,25 +302,51 @@ export class CaptureAnalyzer {
       const flip = !plainSyn && zeekFlipsRoles(flags, sp, dp);
       const o = flip ? dst : src;
       const r = flip ? src : dst;
-      conn = new Connection(this.nextId++, family, o, flip ? dp : sp, r, flip ? sp : dp, time, this.profile, {
-        originatorInferred: !plainSyn,
-        zeekFlipped: flip,
-        timeline: this.options.timeline === true || this.options.logConnection !== undefined,
-        log: this.options.logConnection === this.nextId - 1,
-      });
+      const id = this.nextId++;
+      const log = this.options.logConnection === id;
+      const reused = this.free.pop();
+      if (reused !== undefined) {
+        conn = reused;
+        conn.reuse(id, family, o, flip ? dp : sp, r, flip ? sp : dp, time, !plainSyn, flip, this.keepTimeline, log);
+      } else {
+        conn = new Connection(id, family, o, flip ? dp : sp, r, flip ? sp : dp, time, this.profile, {
+          originatorInferred: !plainSyn,
+          zeekFlipped: flip,
+          timeline: this.keepTimeline,
+          log,
+        });
+      }
       conn.hash = hash;
-      conn.nextInBucket = this.buckets.get(hash) ?? null;
-      this.buckets.set(hash, conn);
+      conn.liveIndex = this.liveList.length;
+      this.liveList.push(conn);
+      if (conn.liveIndex >= this.liveLast.length) this.growLive();
+      conn.nextInBucket = buckets[slot] ?? null;
+      buckets[slot] = conn;
       this.live++;
+      if (this.liveList.length > buckets.length) this.grow();
       this.counters.connections++;
       fromOrig = !flip;
     } else if (prev !== null) {
       // Move to the front of its chain: the next packet is likely the same connection.
       prev.nextInBucket = conn.nextInBucket;
-      conn.nextInBucket = this.buckets.get(hash) ?? null;
-      this.buckets.set(hash, conn);
+      conn.nextInBucket = buckets[slot] ?? null;
+      buckets[slot] = conn;
     }
     conn.packet(fromOrig, flags, seq, ack, win, len, wscale, wireLen, ipLen, time, truncated);
+    // What `sweep` needs, kept densely (its scan then touches no connection object).
+    const ob = conn.observer;
+    const i = conn.liveIndex;
+    this.liveLast[i] = time;
+    this.liveClosed[i] = over(ob.orig.state) && over(ob.resp.state) ? 1 : 0;
+  }
+
+  private growLive(): void {
+    const last = new Float64Array(this.liveLast.length * 2);
+    last.set(this.liveLast);
+    this.liveLast = last;
+    const closed = new Uint8Array(this.liveClosed.length * 2);
+    closed.set(this.liveClosed);
+    this.liveClosed = closed;
   }
 
   /** A plain SYN on a known tuple: is it a new connection? */
@@ -271,16 +361,41 @@ export class CaptureAnalyzer {
     return x.state === 'SYN_SENT' && x.issKnown && x.iss !== seq;
   }
 
+  /** Twice the slots, every live connection rehashed. */
+  private grow(): void {
+    const size = this.buckets.length * 2;
+    const buckets = new Array<Connection | null>(size).fill(null);
+    const mask = size - 1;
+    for (const c of this.liveList) {
+      const slot = c.hash & mask;
+      c.nextInBucket = buckets[slot] ?? null;
+      buckets[slot] = c;
+    }
+    this.buckets = buckets;
+    this.mask = mask;
+  }
+
   private unlink(conn: Connection): void {
-    let head = this.buckets.get(conn.hash) ?? null;
+    const slot = conn.hash & this.mask;
+    let head = this.buckets[slot] ?? null;
     if (head === conn) {
-      if (conn.nextInBucket === null) this.buckets.delete(conn.hash);
-      else this.buckets.set(conn.hash, conn.nextInBucket);
+      this.buckets[slot] = conn.nextInBucket;
     } else {
       while (head !== null && head.nextInBucket !== conn) head = head.nextInBucket;
       if (head !== null) head.nextInBucket = conn.nextInBucket;
     }
     conn.nextInBucket = null;
+    // Out of the dense list of live connections (the last one takes its place).
+    const list = this.liveList;
+    const last = list.pop() as Connection;
+    if (last !== conn) {
+      const i = conn.liveIndex;
+      list[i] = last;
+      this.liveLast[i] = this.liveLast[last.liveIndex] as number;
+      this.liveClosed[i] = this.liveClosed[last.liveIndex] as number;
+      last.liveIndex = i;
+    }
+    conn.liveIndex = -1;
   }
 
   private finish(conn: Connection, now: number): void {
@@ -289,15 +404,90 @@ export class CaptureAnalyzer {
     this.unlink(conn);
     this.live--;
     conn.advance(now);
-    const record = conn.toRecord(addressText, this.options.timeline === true || conn.log !== null);
     const ob = conn.observer;
     const o = ob.orig.state === 'TIME_WAIT' ? ob.orig.timeWaitDeadline / 1000 : -1;
     const r = ob.resp.state === 'TIME_WAIT' ? ob.resp.timeWaitDeadline / 1000 : -1;
+    if (this.json !== null) {
+      this.finishJson(conn, o, r);
+    } else {
+      const record = conn.toRecord(addressText, this.options.timeline === true || conn.log !== null);
+      if (o < 0 && r < 0) this.onConnection(record, conn.log !== null ? conn : null);
+      else this.waiting.push({ record, conn: conn.log !== null ? conn : null, orig: o, resp: r, due: Math.max(o, r) });
+    }
+    // Its record is out (a record keeps its own timeline array): the objects can serve again.
+    if (conn.log === null) this.free.push(conn);
+  }
+
+  /**
+   * NDJSON mode: the line goes out now, or, while a side is in TIME_WAIT, its text waits
+   * in `jsonWaiting` split around the final states, with [chunk, start, end of the part
+   * before the states, end, orig deadline, resp deadline, both states] in `jsonMeta`.
+   */
+  private finishJson(conn: Connection, o: number, r: number): void {
+    const ob = conn.observer;
     if (o < 0 && r < 0) {
-      this.options.onConnection(record, conn.log !== null ? conn : null);
+      const out = this.json as ByteSink;
+      conn.writeJsonHead(out);
+      writeStates(out, ob.orig.state, ob.resp.state);
+      conn.writeJsonTail(out);
+      out.lit(NEWLINE);
       return;
     }
-    this.waiting.push({ record, conn: conn.log !== null ? conn : null, orig: o, resp: r, due: Math.max(o, r) });
+    const q = this.jsonWaiting;
+    q.begin();
+    conn.writeJsonHead(q);
+    const headLength = q.n - q.mark;
+    conn.writeJsonTail(q);
+    if (this.jsonMetaTail + 7 > this.jsonMeta.length) {
+      const live = this.jsonMetaTail - this.jsonMetaHead;
+      const next = live * 2 + 7 > this.jsonMeta.length ? new Float64Array(this.jsonMeta.length * 2) : this.jsonMeta;
+      next.copyWithin(0, this.jsonMetaHead, this.jsonMetaTail);
+      if (next !== this.jsonMeta) next.set(this.jsonMeta.subarray(this.jsonMetaHead, this.jsonMetaTail));
+      this.jsonMeta = next;
+      this.jsonMetaHead = 0;
+      this.jsonMetaTail = live;
+    }
+    const m = this.jsonMeta;
+    const t = this.jsonMetaTail;
+    m[t] = q.chunkSeq;
+    m[t + 1] = q.mark;
+    m[t + 2] = q.mark + headLength;
+    m[t + 3] = q.n;
+    m[t + 4] = o;
+    m[t + 5] = r;
+    m[t + 6] = stateCode(ob.orig.state) * 16 + stateCode(ob.resp.state);
+    this.jsonMetaTail = t + 7;
+  }
+
+  /** NDJSON mode of `release`. */
+  private releaseJson(now: number, all: boolean): void {
+    const out = this.json as ByteSink;
+    const q = this.jsonWaiting;
+    const m = this.jsonMeta;
+    if (this.jsonMetaHead === this.jsonMetaTail) return;
+    while (this.jsonMetaHead < this.jsonMetaTail) {
+      const h = this.jsonMetaHead;
+      const o = m[h + 4] as number;
+      const r = m[h + 5] as number;
+      if (!all && Math.max(o, r) > now) break;
+      this.jsonMetaHead = h + 7;
+      const chunk = q.chunk(m[h] as number);
+      const codes = m[h + 6] as number;
+      const os = o >= 0 && o <= now ? 'CLOSED' : (STATE_BY_CODE[codes >> 4] as TcpState);
+      const rs = r >= 0 && r <= now ? 'CLOSED' : (STATE_BY_CODE[codes & 15] as TcpState);
+      out.copy(chunk, m[h + 1] as number, m[h + 2] as number);
+      out.ensure(64);
+      writeStates(out, os, rs);
+      out.copy(chunk, m[h + 2] as number, m[h + 3] as number);
+      out.ensure(1);
+      out.lit(NEWLINE);
+    }
+    if (this.jsonMetaHead === this.jsonMetaTail) {
+      this.jsonMetaHead = this.jsonMetaTail = 0;
+      q.reset();
+    } else {
+      q.releaseBefore(m[this.jsonMetaHead] as number);
+    }
   }
 
   /** Records waiting for TIME_WAIT to end, in finishing order (so nearly in deadline order). */
@@ -306,6 +496,10 @@ export class CaptureAnalyzer {
 
   /** Hands over waiting records whose TIME_WAIT ended by `now`; all of them when `all`. */
   private release(now: number, all: boolean): void {
+    if (this.json !== null) {
+      this.releaseJson(now, all);
+      return;
+    }
     const q = this.waiting;
     while (this.waitingHead < q.length) {
       const w = q[this.waitingHead];
@@ -317,7 +511,7 @@ export class CaptureAnalyzer {
         w.record.states[side] = 'CLOSED';
         w.record.timeline?.push({ at: deadline, side, from: 'TIME_WAIT', to: 'CLOSED', rule: 'time-wait-timeout', inferred: false, packet: 0 });
       }
-      this.options.onConnection(w.record, w.conn);
+      this.onConnection(w.record, w.conn);
     }
     if (this.waitingHead > 4096 && this.waitingHead * 2 > q.length) {
       this.waiting = q.slice(this.waitingHead);
@@ -328,27 +522,68 @@ export class CaptureAnalyzer {
   /** Finishes connections idle for too long (capture time). */
   sweep(now: number): void {
     const done: Connection[] = [];
-    for (const head of this.buckets.values()) {
-      for (let c: Connection | null = head; c !== null; c = c.nextInBucket) {
-        const ob = c.observer;
-        const closed = over(ob.orig.state) && over(ob.resp.state);
-        if (now - c.last > (closed ? this.linger : this.idle)) done.push(c);
-      }
+    const list = this.liveList;
+    const lastAt = this.liveLast;
+    const closed = this.liveClosed;
+    for (let i = 0; i < list.length; i++) {
+      // The connection's last packet time and whether both sides were over after it.
+      if (now - (lastAt[i] as number) > (closed[i] === 1 ? this.linger : this.idle)) done.push(list[i] as Connection);
     }
-    done.sort((a, b) => a.id - b.id);
-    for (const c of done) this.finish(c, now);
+    for (const c of sortById(done)) this.finish(c, now);
     this.release(now, false);
   }
 
   /** The capture is over: finish every connection, timers run to the last packet's time. */
   end(): void {
     const now = Number.isNaN(this.counters.lastTime) ? 0 : this.counters.lastTime;
-    const rest: Connection[] = [];
-    for (const head of this.buckets.values()) for (let c: Connection | null = head; c !== null; c = c.nextInBucket) rest.push(c);
-    rest.sort((a, b) => a.id - b.id);
-    for (const c of rest) this.finish(c, now);
+    for (const c of sortById(this.liveList.slice())) this.finish(c, now);
     this.release(now, true);
   }
+}
+
+/**
+ * The connections in id order. Ids and positions packed into one number sort natively
+ * (thousands of connections per sweep: a comparison callback costs more than the rest).
+ */
+function sortById(cs: Connection[]): Connection[] {
+  const n = cs.length;
+  if (n < 2) return cs;
+  if (n >= 1 << 22) return cs.sort((a, b) => a.id - b.id);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const id = (cs[i] as Connection).id;
+    if (id >= 2 ** 31) return cs.sort((a, b) => a.id - b.id);
+    keys[i] = id * 4194304 + i;
+  }
+  keys.sort();
+  const out = new Array<Connection>(n);
+  for (let i = 0; i < n; i++) out[i] = cs[(keys[i] as number) % 4194304] as Connection;
+  return out;
+}
+
+function ignore(): void {
+  // no consumer of records (NDJSON mode)
+}
+
+const STATE_BY_CODE: readonly TcpState[] = [
+  'CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RECEIVED', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSE_WAIT', 'CLOSING', 'LAST_ACK', 'TIME_WAIT',
+];
+
+function stateCode(s: TcpState): number {
+  return STATE_BY_CODE.indexOf(s);
+}
+
+const STATES_ORIG = asciiBytes('{"orig":"');
+const STATES_RESP = asciiBytes('","resp":"');
+const STATES_END = asciiBytes('"}');
+const NEWLINE = asciiBytes('\n');
+
+function writeStates(out: ByteSink, o: TcpState, r: TcpState): void {
+  out.lit(STATES_ORIG);
+  out.ascii(o);
+  out.lit(STATES_RESP);
+  out.ascii(r);
+  out.lit(STATES_END);
 }
 
 /** Nothing more is expected on the wire from a side in these states. */

@@ -3,7 +3,8 @@
  * passive observer's two endpoint models, Zeek's labels and Wireshark's completeness.
  * `toRecord` turns it into the documented record.
  */
-import type { ObservedEndpoint, ObservedTransition, ObserverSink } from '../core/observer.js';
+import type { ObservedEndpoint, ObservedReset, ObservedTransition, ObserverSink } from '../core/observer.js';
+import { asciiBytes, type AsciiText, type ByteSink } from './bytes-out.js';
 import { PassiveObserver } from '../core/observer.js';
 import type { Profile } from '../core/profile.js';
 import { ACK, FIN, RST, SYN, type Segment } from '../core/segment.js';
@@ -100,25 +101,57 @@ export interface ConnectionRecord {
   timeline?: TimelineEntry[];
 }
 
+/** Constant fragments of the record's JSON text, as bytes. */
+const J_ID = asciiBytes('{"id":');
+const J_DURATION = asciiBytes(',"duration":');
+const J_ORIG_ADDRESS = asciiBytes(',"originator":{"address":"');
+const J_PORT = asciiBytes('","port":');
+const J_RESP_ADDRESS = asciiBytes('},"responder":{"address":"');
+const J_RESP = asciiBytes(',"resp":');
+const J_BYTES = asciiBytes('},"bytes":{"orig":');
+const J_WIRE_BYTES = asciiBytes('},"wireBytes":{"orig":');
+const J_IP_BYTES = asciiBytes('},"ipBytes":{"orig":');
+const J_STATES = asciiBytes('},"states":');
+const J_ZEEK = asciiBytes(',"zeek":{"connState":"');
+const J_HISTORY = asciiBytes('","history":"');
+const J_ORIG_BYTES = asciiBytes('","origBytes":');
+const J_RESP_BYTES = asciiBytes(',"respBytes":');
+const J_COMPLETENESS = asciiBytes('},"completeness":');
+const J_RESETS = asciiBytes(',"anomalies":{"resets":[');
+const J_QUOTE_BRACE = asciiBytes('"}');
+const J_SIDE_ORIG = asciiBytes('],"orig":');
+const J_RTT = asciiBytes(',"handshakeRttMs":');
+const J_NULL = asciiBytes('null');
+const J_BRACES = asciiBytes('}}');
+const J_INFERRED_PACKETS = asciiBytes('},"originatorInferred":true,"packets":{"orig":');
+const J_OBSERVED_PACKETS = asciiBytes('},"originatorInferred":false,"packets":{"orig":');
+const J_NEXT_AT = asciiBytes(',{"at":');
+const J_FIRST_AT = asciiBytes('{"at":');
+const J_FAMILY4 = asciiBytes(',"family":"ipv4","start":');
+const J_FAMILY6 = asciiBytes(',"family":"ipv6","start":');
+const J_BY_ORIG = asciiBytes(',"by":"orig","state":"');
+const J_BY_RESP = asciiBytes(',"by":"resp","state":"');
+
 /** One segment object for every connection: the observer reads it during the call only. */
 const SCRATCH: Segment = { seq: 0, ack: 0, flags: 0, window: 0, len: 0 };
 
 export class Connection implements ObserverSink {
-  readonly id: number;
-  readonly family: 'ipv4' | 'ipv6';
+  // Not readonly: a finished connection's object is reused for a later one (`reuse`).
+  id: number;
+  family: 'ipv4' | 'ipv6';
   /** Originator and responder addresses as 32-bit words (IPv4: word 0 only), and ports. */
-  readonly o0: number;
-  readonly o1: number;
-  readonly o2: number;
-  readonly o3: number;
-  readonly r0: number;
-  readonly r1: number;
-  readonly r2: number;
-  readonly r3: number;
-  readonly oPort: number;
-  readonly rPort: number;
-  readonly originatorInferred: boolean;
-  readonly start: number;
+  o0: number;
+  o1: number;
+  o2: number;
+  o3: number;
+  r0: number;
+  r1: number;
+  r2: number;
+  r3: number;
+  oPort: number;
+  rPort: number;
+  originatorInferred: boolean;
+  start: number;
   last: number;
   origPackets = 0;
   respPackets = 0;
@@ -135,11 +168,13 @@ export class Connection implements ObserverSink {
   respWscale = -1;
   readonly observer: PassiveObserver;
   readonly zeek: ZeekConn;
-  readonly timeline: TimelineEntry[] | null;
-  readonly log: SegmentLogEntry[] | null;
+  timeline: TimelineEntry[] | null;
+  log: SegmentLogEntry[] | null;
   /** Hash chain in the flow table. */
   nextInBucket: Connection | null = null;
   hash = 0;
+  /** Index in the analyzer's dense list of live connections (-1: not in it). */
+  liveIndex = -1;
   finalized = false;
 
   constructor(
@@ -172,6 +207,49 @@ export class Connection implements ObserverSink {
     this.zeek = new ZeekConn(options.zeekFlipped);
     this.timeline = options.timeline ? [] : null;
     this.log = options.log ? [] : null;
+  }
+
+  /**
+   * Makes this finished connection's objects a new connection (same profile), as the
+   * constructor would: the flow table reuses them so that connections cost no allocation.
+   * The record handed out before keeps its own timeline array; a fresh one is made here.
+   */
+  reuse(id: number, family: 'ipv4' | 'ipv6', o: Uint32Array, oPort: number, r: Uint32Array, rPort: number, time: number, originatorInferred: boolean, zeekFlipped: boolean, timeline: boolean, log: boolean): void {
+    this.id = id;
+    this.family = family;
+    this.o0 = o[0] as number;
+    this.o1 = o[1] as number;
+    this.o2 = o[2] as number;
+    this.o3 = o[3] as number;
+    this.r0 = r[0] as number;
+    this.r1 = r[1] as number;
+    this.r2 = r[2] as number;
+    this.r3 = r[3] as number;
+    this.oPort = oPort;
+    this.rPort = rPort;
+    this.start = time;
+    this.last = time;
+    this.originatorInferred = originatorInferred;
+    this.origPackets = 0;
+    this.respPackets = 0;
+    this.origBytes = 0;
+    this.respBytes = 0;
+    this.origWire = 0;
+    this.respWire = 0;
+    this.origIp = 0;
+    this.respIp = 0;
+    this.completeness = 0;
+    this.truncated = 0;
+    this.origWscale = -1;
+    this.respWscale = -1;
+    this.observer.reset();
+    this.zeek.reset(zeekFlipped);
+    this.timeline = timeline ? [] : null;
+    this.log = log ? [] : null;
+    this.nextInBucket = null;
+    this.hash = 0;
+    this.liveIndex = -1;
+    this.finalized = false;
   }
 
   get recording(): boolean {
@@ -247,6 +325,77 @@ export class Connection implements ObserverSink {
     this.observer.advance(now * 1000);
   }
 
+  /** `"unansweredSyn"` of the record. */
+  private unansweredSyn(): boolean {
+    const ob = this.observer;
+    if (!ob.orig.issKnown || ob.orig.lastSynAt < 0 || ob.resp.issKnown) return false;
+    const resets = ob.resets;
+    for (let i = 0; i < resets.length; i++) if ((resets[i] as ObservedReset).by === 'resp') return false;
+    return true;
+  }
+
+  /**
+   * The record's JSON text (what `recordToJson(toRecord(...))` gives without a timeline)
+   * written straight into `out`, in two parts around the final states: `writeJsonHead`
+   * up to `"states":`, `writeJsonTail` from `,"zeek":` to the closing brace.
+   */
+  writeJsonHead(out: ByteSink): void {
+    out.ensure(1024);
+    out.field(J_ID, this.id);
+    out.field(this.family === 'ipv4' ? J_FAMILY4 : J_FAMILY6, this.start);
+    out.field(J_DURATION, round6(this.last - this.start));
+    out.lit(J_ORIG_ADDRESS);
+    out.address(this.o0, this.o1, this.o2, this.o3, this.family);
+    out.field(J_PORT, this.oPort);
+    out.lit(J_RESP_ADDRESS);
+    out.address(this.r0, this.r1, this.r2, this.r3, this.family);
+    out.field(J_PORT, this.rPort);
+    out.field(this.originatorInferred ? J_INFERRED_PACKETS : J_OBSERVED_PACKETS, this.origPackets);
+    out.field(J_RESP, this.respPackets);
+    out.field(J_BYTES, this.origBytes);
+    out.field(J_RESP, this.respBytes);
+    out.field(J_WIRE_BYTES, this.origWire);
+    out.field(J_RESP, this.respWire);
+    out.field(J_IP_BYTES, this.origIp);
+    out.field(J_RESP, this.respIp);
+    out.lit(J_STATES);
+  }
+
+  writeJsonTail(out: ByteSink): void {
+    const ob = this.observer;
+    const z = this.zeek;
+    out.ensure(1536 + z.history.length);
+    out.lit(J_ZEEK);
+    out.ascii(z.connState());
+    out.lit(J_HISTORY);
+    out.ascii(z.history);
+    out.field(J_ORIG_BYTES, z.orig.size());
+    out.field(J_RESP_BYTES, z.resp.size());
+    out.field(J_DURATION, round6(z.duration()));
+    out.field(J_COMPLETENESS, this.completeness);
+    out.lit(J_RESETS);
+    const resets = ob.resets;
+    for (let i = 0; i < resets.length; i++) {
+      const x = resets[i] as ObservedReset;
+      out.ensure(128);
+      out.field(i > 0 ? J_NEXT_AT : J_FIRST_AT, x.at / 1000);
+      out.lit(x.by === 'orig' ? J_BY_ORIG : J_BY_RESP);
+      out.ascii(x.state);
+      out.lit(J_QUOTE_BRACE);
+    }
+    out.ensure(1024);
+    out.lit(J_SIDE_ORIG);
+    sideJsonTo(out, ob.orig);
+    out.lit(J_RESP);
+    sideJsonTo(out, ob.resp);
+    const flags = (this.unansweredSyn() ? 1 : 0) | (ob.simultaneousOpen ? 2 : 0) | (ob.simultaneousClose ? 4 : 0) | (ob.halfClose ? 8 : 0) | (ob.midStream ? 16 : 0);
+    out.field(flagText(flags), this.truncated);
+    out.lit(J_RTT);
+    if (ob.handshakeRttMs >= 0) out.num(round6(ob.handshakeRttMs));
+    else out.lit(J_NULL);
+    out.lit(J_BRACES);
+  }
+
   toRecord(addressText: (w0: number, w1: number, w2: number, w3: number, family: 'ipv4' | 'ipv6') => string, withTimeline: boolean): ConnectionRecord {
     const ob = this.observer;
     const o = ob.orig;
@@ -308,6 +457,67 @@ function sideAnomalies(e: ObservedEndpoint): SideAnomalies {
 
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
+}
+
+const SIDE_KEYS = ['synRetransmissions', 'finRetransmissions', 'retransmissions', 'outOfOrder', 'keepAlives', 'zeroWindow', 'missedBytes', 'dataAfterFin'] as const;
+/** Per mask of the side counters that are not 0: the constant text around them, zeros written in. */
+const SIDE_PIECES: (AsciiText[] | undefined)[] = new Array<AsciiText[] | undefined>(256);
+
+function sidePieces(mask: number): AsciiText[] {
+  let p = SIDE_PIECES[mask];
+  if (p === undefined) {
+    p = [];
+    let text = '{';
+    for (let i = 0; i < SIDE_KEYS.length; i++) {
+      text += `${i > 0 ? ',' : ''}"${SIDE_KEYS[i] as string}":`;
+      if (mask & (1 << i)) {
+        p.push(asciiBytes(text));
+        text = '';
+      } else {
+        text += '0';
+      }
+    }
+    p.push(asciiBytes(`${text}}`));
+    SIDE_PIECES[mask] = p;
+  }
+  return p;
+}
+
+/** A side's anomalies object: one call per counter that is not 0, and one more. */
+function sideJsonTo(out: ByteSink, e: ObservedEndpoint): void {
+  const a = e.synRetransmissions;
+  const b = e.finRetransmissions;
+  const c = e.retransmissions;
+  const d = e.outOfOrder;
+  const k = e.keepAlives;
+  const z = e.zeroWindows;
+  const m = e.missedBytes;
+  const f = e.dataAfterFin;
+  const mask = (a !== 0 ? 1 : 0) | (b !== 0 ? 2 : 0) | (c !== 0 ? 4 : 0) | (d !== 0 ? 8 : 0) | (k !== 0 ? 16 : 0) | (z !== 0 ? 32 : 0) | (m !== 0 ? 64 : 0) | (f !== 0 ? 128 : 0);
+  const p = sidePieces(mask);
+  let j = 0;
+  if (mask & 1) out.field(p[j++] as AsciiText, a);
+  if (mask & 2) out.field(p[j++] as AsciiText, b);
+  if (mask & 4) out.field(p[j++] as AsciiText, c);
+  if (mask & 8) out.field(p[j++] as AsciiText, d);
+  if (mask & 16) out.field(p[j++] as AsciiText, k);
+  if (mask & 32) out.field(p[j++] as AsciiText, z);
+  if (mask & 64) out.field(p[j++] as AsciiText, m);
+  if (mask & 128) out.field(p[j++] as AsciiText, f);
+  out.lit(p[j] as AsciiText);
+}
+
+/** Per combination of the five connection flags: their text, up to `"truncatedPackets":`. */
+const FLAG_TEXT: (AsciiText | undefined)[] = new Array<AsciiText | undefined>(32);
+
+function flagText(bits: number): AsciiText {
+  let t = FLAG_TEXT[bits];
+  if (t === undefined) {
+    const on = (i: number): boolean => (bits & (1 << i)) !== 0;
+    t = asciiBytes(`,"unansweredSyn":${on(0)},"simultaneousOpen":${on(1)},"simultaneousClose":${on(2)},"halfClose":${on(3)},"midStream":${on(4)},"truncatedPackets":`);
+    FLAG_TEXT[bits] = t;
+  }
+  return t;
 }
 
 function sideJson(a: SideAnomalies): string {

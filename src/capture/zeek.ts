@@ -82,6 +82,26 @@ class ZeekEndpoint {
   dataEnd = 0;
   sawFinSeqEnd = false;
 
+  reset(): void {
+    this.state = ZEEK_INACTIVE;
+    this.prevState = ZEEK_INACTIVE;
+    this.startSeq = 0;
+    this.lastSeq = 0;
+    this.ackSeq = 0;
+    this.seqInit = false;
+    this.histLastSyn = -1;
+    this.histLastFin = -1;
+    this.histLastRst = -1;
+    this.rxmit = 0;
+    this.rxmitNext = 1;
+    this.zeroWin = 0;
+    this.zeroWinNext = 1;
+    this.gaps = 0;
+    this.gapsNext = 1;
+    this.dataEnd = 0;
+    this.sawFinSeqEnd = false;
+  }
+
   setState(s: number): void {
     if (s !== this.state) {
       this.prevState = this.state;
@@ -116,6 +136,16 @@ export class ZeekConn {
 
   constructor(flipped: boolean) {
     if (flipped) this.history = '^';
+  }
+
+  /** Back to a fresh connection (objects are reused from one connection to the next). */
+  reset(flipped: boolean): void {
+    this.orig.reset();
+    this.resp.reset();
+    this.history = flipped ? '^' : '';
+    this.seenMask = 0;
+    this.lastTime = 0;
+    this.firstTime = -1;
   }
 
   private letter(isOrig: boolean, c: string): void {

@@ -6,11 +6,12 @@
  * only needs "octets read of the file size" redrawn at most 10 times a second on a TTY
  * stderr, and the package and lockfile stay untouched.
  */
-import { writeFileSync } from 'node:fs';
+import { fstatSync, writeFileSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BadOptionError, TcpstateError } from '../core/errors.js';
 import { isProfileName, profileByName } from '../core/profile.js';
 import { CaptureAnalyzer, type CaptureCounters } from '../capture/analyzer.js';
+import { ByteSink, type FlushTarget } from '../capture/bytes-out.js';
 import { recordToJson, type Connection, type ConnectionRecord, type SideAnomalies } from '../capture/connection.js';
 import { renderConnectionDiagram, renderConnectionSvg } from '../capture/diagram.js';
 import { connectionMatches } from '../capture/filter.js';
@@ -88,13 +89,19 @@ async function runCapture(file: string, words: readonly string[], flags: Capture
     else if (flags.zeek === true) out.write(zeekLine(r) + '\n');
     else kept.push(r);
   };
+  // Plain --ndjson: lines are written from the connections into one reused buffer, no records.
+  const direct = flags.ndjson === true && filter === null && !withTimeline && connId === undefined ? new ByteSink(1 << 20, stdoutTarget()) : null;
   const analyzer = new CaptureAnalyzer({
     profile: profileByName(profileName),
     idleTimeoutSec: idle,
     timeline: withTimeline,
     ...(connId !== undefined ? { logConnection: connId } : {}),
-    onConnection,
+    ...(direct !== null ? { ndjson: direct } : { onConnection }),
   });
+  const flushOut = (): void => {
+    out.flush();
+    direct?.flush();
+  };
   if (flags.zeek === true) process.stdout.write(zeekHeader(file) + '\n');
 
   let failure: CaptureFormatError | null = null;
@@ -102,7 +109,7 @@ async function runCapture(file: string, words: readonly string[], flags: Capture
   try {
     if (file === '-') {
       // A live pipe: records go out as soon as their connection is finished.
-      await readCaptureStream(process.stdin, (p) => analyzer.packet(p), () => out.flush());
+      await readCaptureStream(process.stdin, (p) => analyzer.packet(p), flushOut);
     } else {
       readCaptureFile(file, (p) => analyzer.packet(p), bar === null ? undefined : (d, t) => bar.update(d, t));
     }
@@ -115,7 +122,7 @@ async function runCapture(file: string, words: readonly string[], flags: Capture
     bar?.done();
   }
   analyzer.end();
-  out.flush();
+  flushOut();
   const counters = analyzer.counters;
 
   if (connId !== undefined) {
@@ -358,6 +365,29 @@ function printConnection(id: number, chosen: { record: ConnectionRecord; conn: C
   lines.push(...renderConnectionDiagram(r, log, timeline, c));
   process.stdout.write(lines.join('\n') + '\n');
   if (svg !== undefined) writeFileSync(svg, renderConnectionSvg(r, log, timeline));
+}
+
+/**
+ * Where the NDJSON buffer goes: a file or /dev/null is written synchronously from the
+ * buffer itself; a pipe or a TTY through process.stdout with a copy (the write may finish
+ * later, and the buffer is reused at once).
+ */
+function stdoutTarget(): FlushTarget {
+  let direct = false;
+  try {
+    const st = fstatSync(1);
+    direct = st.isFile() || (st.isCharacterDevice() && process.stdout.isTTY !== true);
+  } catch {
+    direct = false;
+  }
+  if (direct) {
+    return (b, n) => {
+      for (let at = 0; at < n; ) at += writeSync(1, b, at, n - at);
+    };
+  }
+  return (b, n) => {
+    process.stdout.write(Buffer.from(b.subarray(0, n)));
+  };
 }
 
 /** Streamed lines collected into ~64 KiB writes: one write per record costs more than the record. */

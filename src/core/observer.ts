@@ -32,7 +32,7 @@ import type { Profile } from './profile.js';
 import { ACK, FIN, RST, SYN, type Segment } from './segment.js';
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
 import type { TcpState } from './states.js';
-import { isAllowedTransition, TRANSITION_BY_ID, type TransitionId } from './transitions.js';
+import { TRANSITION_BY_ID, type TransitionId } from './transitions.js';
 
 export type ObservedSide = 'orig' | 'resp';
 
@@ -99,6 +99,35 @@ export class ObservedEndpoint {
   constructor(side: ObservedSide) {
     this.side = side;
   }
+
+  /** Back to a fresh endpoint (objects are reused from one connection to the next). */
+  reset(): void {
+    this.state = 'CLOSED';
+    this.issKnown = false;
+    this.iss = 0;
+    this.nxtKnown = false;
+    this.nxt = 0;
+    this.finSent = false;
+    this.finSeq = 0;
+    this.passive = false;
+    this.dataAfterOwnFin = false;
+    this.timeWaitDeadline = -1;
+    this.lastSynAt = -1;
+    this.retransmissions = 0;
+    this.outOfOrder = 0;
+    this.keepAlives = 0;
+    this.missedBytes = 0;
+    this.zeroWindows = 0;
+    this.synRetransmissions = 0;
+    this.finRetransmissions = 0;
+    this.dataAfterFin = 0;
+    this.gapAt = -1;
+    this.peerFinSeen = false;
+    this.synAckSent = false;
+    if (this.holes !== null) this.holes.length = 0;
+    this.gapsAcked = 0;
+    this.finAckedSeen = false;
+  }
 }
 
 export interface ObserverSink {
@@ -126,6 +155,11 @@ function fillHoles(holes: number[], start: number, end: number): boolean {
   }
   return hit;
 }
+
+/** TRANSITIONS by id with their origins as a set: `move` runs on most packets. */
+const EDGES: ReadonlyMap<string, { readonly from: ReadonlySet<TcpState>; readonly to: TcpState }> = new Map(
+  Object.values(TRANSITION_BY_ID).map((t) => [t.id, { from: new Set(t.from), to: t.to }]),
+);
 
 const SYNCHRONIZED: ReadonlySet<TcpState> = new Set(['SYN_RECEIVED', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSE_WAIT']);
 
@@ -162,6 +196,26 @@ export class PassiveObserver {
   constructor(profile: Profile, sink: ObserverSink) {
     this.profile = profile;
     this.sink = sink;
+  }
+
+  /** Back to a fresh observer with the same profile and sink (no allocation). */
+  reset(): void {
+    this.orig.reset();
+    this.resp.reset();
+    this.resets = NO_RESETS;
+    this.midStream = false;
+    this.simultaneousOpen = false;
+    this.simultaneousClose = false;
+    this.halfClose = false;
+    this.synAckAt = -1;
+    this.handshakeRttMs = -1;
+    this.synAckRttMs = -1;
+    this.started = false;
+    this.packetNo = 0;
+    this.pendingSynAt = -1;
+    this.pendingSynPacket = 0;
+    this.pendingSynSide = null;
+    this.pendingFin = null;
   }
 
   /** The connection is over (end of capture or expiry): applies what was held back. */
@@ -517,9 +571,10 @@ export class PassiveObserver {
   }
 
   private move(e: ObservedEndpoint, id: TransitionId, at: number, inferred: boolean, packet: number): void {
-    if (!isAllowedTransition(id, e.state)) return; // the wire shows something the table has no edge for: keep the state
+    const rule = EDGES.get(id);
+    if (rule === undefined || !rule.from.has(e.state)) return; // the wire shows something the table has no edge for: keep the state
     const from = e.state;
-    e.state = TRANSITION_BY_ID[id].to;
+    e.state = rule.to;
     if (this.sink.recording) this.sink.transition({ at, side: e.side, from, to: e.state, rule: id, inferred, packet });
   }
 

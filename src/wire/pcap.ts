@@ -107,12 +107,11 @@ export class PcapParser {
     const frac = readU32(buf, pos + 4, this.little);
     const caplen = readU32(buf, pos + 8, this.little);
     const wireLen = readU32(buf, pos + 12, this.little);
-    const where = `pcap record ${this.records + 1}`;
     if (caplen > MAX_PACKET_LENGTH || caplen > Math.max(this.snaplen, 262144) * 4) {
-      throw new CaptureFormatError(base + pos, where, `captured length ${caplen} is impossible (snap length ${this.snaplen})`);
+      throw new CaptureFormatError(base + pos, `pcap record ${this.records + 1}`, `captured length ${caplen} is impossible (snap length ${this.snaplen})`);
     }
     if (frac >= (this.nanos ? 1e9 : 1e6) * 16) {
-      throw new CaptureFormatError(base + pos, where, `timestamp fraction ${frac} is out of range`);
+      throw new CaptureFormatError(base + pos, `pcap record ${this.records + 1}`, `timestamp fraction ${frac} is out of range`);
     }
     const total = PCAP_RECORD_HEADER_LENGTH + caplen;
     if (end - pos < total) return 0;

@@ -1,0 +1,147 @@
+/**
+ * The direct NDJSON path (`capture --ndjson`: lines written from the connections into a
+ * byte buffer, TIME_WAIT records queued as text) gives exactly the lines the record path
+ * gives (`recordToJson` of each record, in the same order), and reused connection objects
+ * start as fresh ones.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CaptureAnalyzer } from '../../src/capture/analyzer.js';
+import { asciiBytes, ByteSink } from '../../src/capture/bytes-out.js';
+import { Connection, recordToJson } from '../../src/capture/connection.js';
+import { CaptureReader } from '../../src/capture/reader.js';
+import { LINUX_PROFILE } from '../../src/core/profile.js';
+import { exchange, type Step } from './craft.js';
+import { rawPcap } from './helpers.js';
+
+const dir = fileURLToPath(new URL('../fixtures/pcap/', import.meta.url));
+
+function run(bytes: Uint8Array, direct: boolean, idle?: number): string {
+  let text = '';
+  const sink = new ByteSink(4096, (b, n) => {
+    text += Buffer.from(b.subarray(0, n)).toString('latin1');
+  });
+  const analyzer = new CaptureAnalyzer({
+    ...(idle !== undefined ? { idleTimeoutSec: idle } : {}),
+    ...(direct ? { ndjson: sink } : { onConnection: (r) => (text += recordToJson(r) + '\n') }),
+  });
+  const reader = new CaptureReader((p) => analyzer.packet(p));
+  try {
+    reader.push(bytes);
+    reader.finish();
+  } catch {
+    // damaged fixtures: what was read is compared
+  }
+  analyzer.end();
+  sink.flush();
+  return text;
+}
+
+/** Many connections over 200 s: clean closes (TIME_WAIT ends or not before the capture does), resets, port reuse. */
+function manyConnections(): Uint8Array {
+  const packets = [];
+  for (let i = 0; i < 400; i++) {
+    const a = 1000 + i * 100_000;
+    const b = 5000 + i * 300_000;
+    const close: Step[] = [
+      ['>', 'S', a, 0, 0, 0.001, { mss: 1460, wscale: 7 }],
+      ['<', 'S.', b, a + 1, 0, 0.002, { wscale: 7 }],
+      ['>', '.', a + 1, b + 1],
+      ['>', 'P.', a + 1, b + 1, 100],
+      ['<', 'P.', b + 1, a + 101, 900],
+      ['>', 'F.', a + 101, b + 901],
+      ['<', 'F.', b + 901, a + 102],
+      ['>', '.', a + 102, b + 902],
+    ];
+    const reset: Step[] = [
+      ['>', 'S', a, 0],
+      ['<', 'S.', b, a + 1],
+      ['>', '.', a + 1, b + 1],
+      ['<', 'R.', b + 1, a + 1],
+    ];
+    const t0 = 1_700_000_000 + i * 0.5;
+    // 30 distinct 4-tuples: each is used again 15 s later, while its last connection is in TIME_WAIT.
+    const client: [string, number] = [`10.0.0.${1 + (i % 10)}`, 20000 + (i % 3)];
+    packets.push(...exchange(client, ['10.9.0.1', 443], i % 9 === 0 ? reset : close, t0));
+  }
+  packets.sort((x, y) => x.t - y.t);
+  return rawPcap(packets);
+}
+
+describe('direct NDJSON', () => {
+  const files = readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f));
+  for (const f of files) {
+    it(`${f}: the same lines as recordToJson of the records`, () => {
+      const bytes = readFileSync(dir + f);
+      const want = run(bytes, false);
+      expect(want.length).toBeGreaterThan(0);
+      expect(run(bytes, true)).toBe(want);
+      expect(run(bytes, true, 1)).toBe(run(bytes, false, 1));
+    });
+  }
+
+  it('many connections, TIME_WAIT ending before and after the capture, port reuse: the same lines in the same order', () => {
+    const bytes = manyConnections();
+    const want = run(bytes, false);
+    expect(want.split('\n')).toHaveLength(401);
+    expect(want).toContain('"states":{"orig":"TIME_WAIT"');
+    expect(want).toMatch(/"states":\{"orig":"CLOSED","resp":"CLOSED"\},"zeek":\{"connState":"SF"/);
+    expect(run(bytes, true)).toBe(want);
+  });
+
+  it('numbers are written as JSON.stringify writes them', () => {
+    let text = '';
+    const sink = new ByteSink(64, (b, n) => {
+      text += Buffer.from(b.subarray(0, n)).toString('latin1') + '|';
+    });
+    const xs = [0, 7, 10, 65535, 4294967295, 4294967296, 1700000000.008291, 1700000000.1, 0.000001, 1e-7, 0.1 + 0.2, -1.5, 1 / 3, 99999.999999, 2 ** 31 + 0.25];
+    for (const x of xs) {
+      text = '';
+      sink.ensure(32);
+      sink.num(x);
+      sink.flush();
+      expect(text).toBe(`${JSON.stringify(x)}|`);
+    }
+  });
+
+  it('the FIFO keeps records whole across chunks and reuses chunks', () => {
+    const q = new ByteSink(100, null);
+    const pieces = ['a'.repeat(30), 'b'.repeat(90), 'c'.repeat(250), 'd'.repeat(10), 'e'.repeat(70)];
+    const at: [number, number, number][] = [];
+    for (const s of pieces) {
+      q.begin();
+      q.ensure(s.length);
+      q.lit(asciiBytes(s.slice(0, 5)));
+      q.ensure(s.length);
+      q.ascii(s.slice(5));
+      at.push([q.chunkSeq, q.mark, q.n]);
+    }
+    for (let i = 0; i < pieces.length; i++) {
+      const [seq, start, end] = at[i] as [number, number, number];
+      expect(Buffer.from(q.chunk(seq).subarray(start, end)).toString('latin1')).toBe(pieces[i]);
+    }
+  });
+});
+
+describe('connection objects reused', () => {
+  it('a reused connection is equal to a new one', () => {
+    const o = new Uint32Array([0x0a000001, 0, 0, 0]);
+    const r = new Uint32Array([0x0a000002, 0, 0, 0]);
+    const opts = { originatorInferred: false, zeekFlipped: false, timeline: true, log: false };
+    const used = new Connection(1, 'ipv4', o, 1000, r, 80, 10, LINUX_PROFILE, opts);
+    used.packet(true, 0x02, 100, 0, 1000, 0, 7, 60, 40, 10, false);
+    used.packet(false, 0x12, 900, 101, 1000, 0, 7, 60, 40, 10.001, false);
+    used.packet(true, 0x10, 101, 901, 1000, 0, -1, 54, 40, 10.002, false);
+    used.packet(true, 0x18, 101, 901, 1000, 50, -1, 104, 90, 10.003, true);
+    used.packet(false, 0x14, 901, 151, 0, 0, -1, 54, 40, 10.004, false);
+    used.advance(11);
+    used.finalized = true;
+    used.liveIndex = 3;
+    used.reuse(2, 'ipv4', r, 80, o, 1000, 20, true, true, true, false);
+    const fresh = new Connection(2, 'ipv4', r, 80, o, 1000, 20, LINUX_PROFILE, { originatorInferred: true, zeekFlipped: true, timeline: true, log: false });
+    expect(used).toEqual(fresh);
+    expect(used.observer).toEqual(fresh.observer);
+    expect(used.zeek).toEqual(fresh.zeek);
+  });
+});
