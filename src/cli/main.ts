@@ -85,4 +85,10 @@ async function main(argv: readonly string[]): Promise<number> {
 /** Error codes that mean the user asked for something malformed. */
 const usageCodes = new Set(['E_UNKNOWN_STATE', 'E_SCENARIO', 'E_BAD_OPTION', 'E_FILTER', 'E_NETNS']);
 
+// A reader that goes away (`tcpstate ls | head`) is not an error: stop quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT_OK);
+  throw err;
+});
+
 process.exitCode = await main(process.argv);
