@@ -17,7 +17,27 @@ interface ScanWorkerData {
 const data = workerData as ScanWorkerData;
 try {
   const sink = new ScanSink(data.plan.procRoot);
-  scanUnits(data.plan, unitClaimer(data.ctl, data.plan.units.length / 3, false), sink);
+  // Claim a unit before anything loads koffi: when the main thread has already taken
+  // every unit it may terminate this worker at once, and terminating a thread while it
+  // initialises a native addon aborts the whole process (napi_throw is fatal then).
+  // Once we hold a unit, the main thread waits for our reply instead.
+  const claim = unitClaimer(data.ctl, data.plan.units.length / 3, false);
+  const unitCount = data.plan.units.length / 3;
+  let first: number | null = claim();
+  if (first < unitCount) {
+    scanUnits(
+      data.plan,
+      () => {
+        if (first !== null) {
+          const u = first;
+          first = null;
+          return u;
+        }
+        return claim();
+      },
+      sink,
+    );
+  }
   const scan = sink.result();
   const transfer: ArrayBuffer[] = [];
   for (const a of [scan.inodes, scan.pids, scan.fds]) if (a.buffer instanceof ArrayBuffer) transfer.push(a.buffer);
