@@ -7,26 +7,18 @@
  */
 import { STATE_INFO } from '../core/states.js';
 import type { Filter } from '../filter/index.js';
-import type { SocketRecord } from '../records/socket.js';
+import { filterableRecord, type SocketRecord } from '../records/socket.js';
 import type { ConnectionRecord } from './connection.js';
 
 function view(r: ConnectionRecord, local: 'orig' | 'resp'): SocketRecord {
   const state = local === 'orig' ? r.states.orig : r.states.resp;
-  return {
+  return filterableRecord(
     state,
-    linuxState: STATE_INFO[state].linux,
-    family: r.family,
-    local: local === 'orig' ? r.originator : r.responder,
-    remote: local === 'orig' ? r.responder : r.originator,
-    recvQueue: 0,
-    sendQueue: 0,
-    uid: 0,
-    inode: 0,
-    timer: null,
-    netns: null,
-    process: null,
-    info: null,
-  };
+    STATE_INFO[state].linux,
+    r.family,
+    local === 'orig' ? r.originator : r.responder,
+    local === 'orig' ? r.responder : r.originator,
+  );
 }
 
 export function connectionMatches(filter: Filter, r: ConnectionRecord): boolean {

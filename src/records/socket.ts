@@ -91,3 +91,26 @@ export interface SocketSource {
 
 /** Every Linux state bit 1..12 (TCP_ESTABLISHED .. TCP_NEW_SYN_RECV). */
 export const ALL_STATES_MASK = 0x1ffe;
+
+/**
+ * A record carrying only what the filter language reads (state, family, addresses), for
+ * matching things that are not kernel sockets — trace events, captured connections —
+ * with the same ss filter as `ls`. Queues, owner and timers are empty.
+ */
+export function filterableRecord(state: TcpState, linuxState: number, family: Family, local: SocketAddress, remote: SocketAddress): SocketRecord {
+  return {
+    state,
+    linuxState,
+    family,
+    local,
+    remote,
+    recvQueue: 0,
+    sendQueue: 0,
+    uid: 0,
+    inode: 0,
+    timer: null,
+    netns: null,
+    process: null,
+    info: null,
+  };
+}

@@ -15,7 +15,7 @@
  */
 import type { Filter } from '../filter/index.js';
 import { compileExpr } from '../filter/evaluate.js';
-import type { SocketRecord } from '../records/socket.js';
+import { filterableRecord } from '../records/socket.js';
 import { STATE_INFO } from '../core/states.js';
 import { DEFAULT_BUFFER_KB, TraceError, TraceInstance } from '../sources/tracefs.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -81,22 +81,8 @@ export function eventPredicate(filter: Filter | null | undefined): (e: Transitio
   return (e) => {
     if (states && !inMask(e.from) && !inMask(e.to)) return false;
     if (expr === null) return true;
-    const record: SocketRecord = {
-      state: e.to ?? e.from ?? 'CLOSED',
-      linuxState: STATE_INFO[e.to ?? e.from ?? 'CLOSED'].linux,
-      family: e.family,
-      local: e.local,
-      remote: e.remote,
-      recvQueue: 0,
-      sendQueue: 0,
-      uid: 0,
-      inode: 0,
-      timer: null,
-      netns: null,
-      process: null,
-      info: null,
-    };
-    return expr(record);
+    const state = e.to ?? e.from ?? 'CLOSED';
+    return expr(filterableRecord(state, STATE_INFO[state].linux, e.family, e.local, e.remote));
   };
 }
 
