@@ -137,22 +137,23 @@ const SCRATCH: Segment = { seq: 0, ack: 0, flags: 0, window: 0, len: 0 };
 
 export class Connection implements ObserverSink {
   // Not readonly: a finished connection's object is reused for a later one (`reuse`).
-  id: number;
-  family: 'ipv4' | 'ipv6';
+  // Identity fields start at zero and are set by `identify` (constructor and `reuse`).
+  id = 0;
+  family: 'ipv4' | 'ipv6' = 'ipv4';
   /** Originator and responder addresses as 32-bit words (IPv4: word 0 only), and ports. */
-  o0: number;
-  o1: number;
-  o2: number;
-  o3: number;
-  r0: number;
-  r1: number;
-  r2: number;
-  r3: number;
-  oPort: number;
-  rPort: number;
+  o0 = 0;
+  o1 = 0;
+  o2 = 0;
+  o3 = 0;
+  r0 = 0;
+  r1 = 0;
+  r2 = 0;
+  r3 = 0;
+  oPort = 0;
+  rPort = 0;
   originatorInferred: boolean;
-  start: number;
-  last: number;
+  start = 0;
+  last = 0;
   origPackets = 0;
   respPackets = 0;
   origBytes = 0;
@@ -188,20 +189,7 @@ export class Connection implements ObserverSink {
     profile: Profile,
     options: { originatorInferred: boolean; zeekFlipped: boolean; timeline: boolean; log: boolean },
   ) {
-    this.id = id;
-    this.family = family;
-    this.o0 = o[0] as number;
-    this.o1 = o[1] as number;
-    this.o2 = o[2] as number;
-    this.o3 = o[3] as number;
-    this.r0 = r[0] as number;
-    this.r1 = r[1] as number;
-    this.r2 = r[2] as number;
-    this.r3 = r[3] as number;
-    this.oPort = oPort;
-    this.rPort = rPort;
-    this.start = time;
-    this.last = time;
+    this.identify(id, family, o, oPort, r, rPort, time);
     this.originatorInferred = options.originatorInferred;
     this.observer = new PassiveObserver(profile, this);
     this.zeek = new ZeekConn(options.zeekFlipped);
@@ -215,20 +203,7 @@ export class Connection implements ObserverSink {
    * The record handed out before keeps its own timeline array; a fresh one is made here.
    */
   reuse(id: number, family: 'ipv4' | 'ipv6', o: Uint32Array, oPort: number, r: Uint32Array, rPort: number, time: number, originatorInferred: boolean, zeekFlipped: boolean, timeline: boolean, log: boolean): void {
-    this.id = id;
-    this.family = family;
-    this.o0 = o[0] as number;
-    this.o1 = o[1] as number;
-    this.o2 = o[2] as number;
-    this.o3 = o[3] as number;
-    this.r0 = r[0] as number;
-    this.r1 = r[1] as number;
-    this.r2 = r[2] as number;
-    this.r3 = r[3] as number;
-    this.oPort = oPort;
-    this.rPort = rPort;
-    this.start = time;
-    this.last = time;
+    this.identify(id, family, o, oPort, r, rPort, time);
     this.originatorInferred = originatorInferred;
     this.origPackets = 0;
     this.respPackets = 0;
@@ -250,6 +225,24 @@ export class Connection implements ObserverSink {
     this.hash = 0;
     this.liveIndex = -1;
     this.finalized = false;
+  }
+
+  /** Who this connection is and when it began: shared by the constructor and `reuse`. */
+  private identify(id: number, family: 'ipv4' | 'ipv6', o: Uint32Array, oPort: number, r: Uint32Array, rPort: number, time: number): void {
+    this.id = id;
+    this.family = family;
+    this.o0 = o[0] as number;
+    this.o1 = o[1] as number;
+    this.o2 = o[2] as number;
+    this.o3 = o[3] as number;
+    this.r0 = r[0] as number;
+    this.r1 = r[1] as number;
+    this.r2 = r[2] as number;
+    this.r3 = r[3] as number;
+    this.oPort = oPort;
+    this.rPort = rPort;
+    this.start = time;
+    this.last = time;
   }
 
   get recording(): boolean {
