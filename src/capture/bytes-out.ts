@@ -135,6 +135,14 @@ export class ByteSink {
     this.n = n;
   }
 
+  /** The first `length` octets of `from` (ASCII). */
+  octets(from: Uint8Array, length: number): void {
+    const b = this.buf;
+    let n = this.n;
+    for (let i = 0; i < length; i++) b[n++] = from[i] as number;
+    this.n = n;
+  }
+
   /** Constant text (from `asciiBytes`), a word at a time. */
   lit(t: AsciiText): void {
     const w = t.words;

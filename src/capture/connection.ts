@@ -357,11 +357,11 @@ export class Connection implements ObserverSink {
   writeJsonTail(out: ByteSink): void {
     const ob = this.observer;
     const z = this.zeek;
-    out.ensure(1536 + z.history.length);
+    out.ensure(1536 + z.historyLength);
     out.lit(J_ZEEK);
     out.ascii(z.connState());
     out.lit(J_HISTORY);
-    out.ascii(z.history);
+    out.octets(z.historyBytes, z.historyLength);
     out.field(J_ORIG_BYTES, z.orig.size());
     out.field(J_RESP_BYTES, z.resp.size());
     out.field(J_DURATION, round6(z.duration()));

@@ -117,6 +117,20 @@ class ZeekEndpoint {
   }
 }
 
+/** History letters (lower case; the originator's are 32 lower: upper case). */
+const L_S = 0x73;
+const L_H = 0x68;
+const L_A = 0x61;
+const L_D = 0x64;
+const L_F = 0x66;
+const L_R = 0x72;
+const L_T = 0x74;
+const L_W = 0x77;
+const L_G = 0x67;
+const L_I = 0x69;
+const L_Q = 0x71;
+const CARET = 0x5e;
+
 const BIT_SYN = 1;
 const BIT_FIN = 2;
 const BIT_RST = 4;
@@ -128,32 +142,54 @@ const BIT_MULTI = 64;
 export class ZeekConn {
   readonly orig = new ZeekEndpoint();
   readonly resp = new ZeekEndpoint();
-  history = '';
+  /** The history letters as ASCII octets (no string is built per packet); `history` gives the text. */
+  historyBytes = new Uint8Array(32);
+  historyLength = 0;
   private seenMask = 0;
   /** Time of the last packet that counts for the duration. */
   lastTime = 0;
   firstTime = -1;
 
   constructor(flipped: boolean) {
-    if (flipped) this.history = '^';
+    if (flipped) this.push(CARET);
+  }
+
+  /** Zeek's history string. */
+  get history(): string {
+    let s = '';
+    const b = this.historyBytes;
+    for (let i = 0; i < this.historyLength; i++) s += String.fromCharCode(b[i] as number);
+    return s;
   }
 
   /** Back to a fresh connection (objects are reused from one connection to the next). */
   reset(flipped: boolean): void {
     this.orig.reset();
     this.resp.reset();
-    this.history = flipped ? '^' : '';
+    this.historyBytes.fill(0, 0, this.historyLength);
+    this.historyLength = 0;
+    if (flipped) this.push(CARET);
     this.seenMask = 0;
     this.lastTime = 0;
     this.firstTime = -1;
   }
 
-  private letter(isOrig: boolean, c: string): void {
-    this.history += isOrig ? c.toUpperCase() : c;
+  private push(code: number): void {
+    if (this.historyLength === this.historyBytes.length) {
+      const next = new Uint8Array(this.historyBytes.length * 2);
+      next.set(this.historyBytes);
+      this.historyBytes = next;
+    }
+    this.historyBytes[this.historyLength++] = code;
+  }
+
+  /** A history letter (`c`: its lower-case code), upper case for the originator. */
+  private letter(isOrig: boolean, c: number): void {
+    this.push(isOrig ? c - 32 : c);
   }
 
   /** Records a once-per-direction letter; returns true when it had been seen before. */
-  private once(isOrig: boolean, bit: number, c: string): boolean {
+  private once(isOrig: boolean, bit: number, c: number): boolean {
     const m = isOrig ? bit : bit << 8;
     if (this.seenMask & m) return true;
     this.seenMask |= m;
@@ -188,33 +224,33 @@ export class ZeekConn {
     // History letters.
     const bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
     if (bits > 1) {
-      if (fin && rst) this.once(isOrig, BIT_FINRST, 'i');
-      else this.once(isOrig, BIT_MULTI, 'q');
+      if (fin && rst) this.once(isOrig, BIT_FINRST, L_I);
+      else this.once(isOrig, BIT_MULTI, L_Q);
     } else if (bits === 1) {
       if (syn) {
-        const c = hasAck ? 'h' : 's';
+        const c = hasAck ? L_H : L_S;
         if (this.once(isOrig, BIT_SYN, c) && relSeq !== e.histLastSyn) this.letter(isOrig, c);
         e.histLastSyn = relSeq;
       }
       if (fin) {
-        if (this.once(isOrig, BIT_FIN, 'f') && relSeq + len !== e.histLastFin) this.letter(isOrig, 'f');
+        if (this.once(isOrig, BIT_FIN, L_F) && relSeq + len !== e.histLastFin) this.letter(isOrig, L_F);
         e.histLastFin = relSeq + len;
       }
       if (rst) {
-        if (this.once(isOrig, BIT_RST, 'r') && relSeq !== e.histLastRst) this.letter(isOrig, 'r');
+        if (this.once(isOrig, BIT_RST, L_R) && relSeq !== e.histLastRst) this.letter(isOrig, L_R);
         e.histLastRst = relSeq;
       }
     } else if (len > 0) {
-      this.once(isOrig, BIT_DATA, 'd');
+      this.once(isOrig, BIT_DATA, L_D);
     } else if (hasAck) {
-      this.once(isOrig, BIT_ACK, 'a');
+      this.once(isOrig, BIT_ACK, L_A);
     }
 
     // Zero window (judged before this packet moves the states).
     if (window === 0 && !rst && p.state !== ZEEK_CLOSED && e.state !== ZEEK_RESET) {
       e.zeroWin++;
       if (e.zeroWin === e.zeroWinNext) {
-        this.letter(isOrig, 'w');
+        this.letter(isOrig, L_W);
         e.zeroWinNext *= 10;
       }
     }
@@ -242,7 +278,7 @@ export class ZeekConn {
     } else if (len > 0) {
       e.rxmit++;
       if (e.rxmit === e.rxmitNext) {
-        this.letter(isOrig, 't');
+        this.letter(isOrig, L_T);
         e.rxmitNext *= 10;
       }
     }
@@ -313,7 +349,7 @@ export class ZeekConn {
     const e = isOrig ? this.orig : this.resp;
     e.gaps++;
     if (e.gaps === e.gapsNext) {
-      this.letter(isOrig, 'g');
+      this.letter(isOrig, L_G);
       e.gapsNext *= 10;
     }
   }
