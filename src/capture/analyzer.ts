@@ -26,15 +26,16 @@
  */
 import { LINUX_PROFILE, type Profile } from '../core/profile.js';
 import { ACK, RST, SYN } from '../core/segment.js';
-import type { TcpState } from '../core/states.js';
 import { u32 } from '../wire/bytes.js';
 import { decodeIpv4, IPPROTO_TCP, ipv4ToString, IPV4_MF, IPV4_MIN_HEADER, newIpv4Header } from '../wire/ipv4.js';
 import { decodeIpv6, ipv6WordsToString, newIpv6Header } from '../wire/ipv6.js';
 import { decodeLink, newLinkResult } from '../wire/link.js';
 import type { PacketRecord } from '../wire/pcap.js';
 import { decodeTcp, newTcpHeader } from '../wire/tcp.js';
-import { asciiBytes, ByteSink } from './bytes-out.js';
+import { ByteSink } from './bytes-out.js';
 import { Connection, type ConnectionRecord } from './connection.js';
+import { EV_CREATE, EV_END, EV_RECORD, EV_SWEEP, PHASE_CREATE, PHASE_REUSE_FINISH, PHASE_SWEEP_FINISH, PHASE_SWEEP_RELEASE, R_CODES, R_END, R_HEAD_END, R_NOW, R_ORIG_DEADLINE, R_RESP_DEADLINE, R_START, type ShardOutput } from './shard.js';
+import { NEWLINE, stateCode, writeStates, writeWaitingLine } from './record-states.js';
 import { zeekFlipsRoles } from './zeek.js';
 
 export interface AnalyzerOptions {
@@ -56,6 +57,11 @@ export interface AnalyzerOptions {
    * built. Timelines are not written this way (`timeline` is ignored).
    */
   readonly ndjson?: ByteSink;
+  /**
+   * Analyse only the connections of this shard (see ./shard.ts): records go to its output
+   * as parts and event rows, for the assembler; `ndjson` and `onConnection` are unused.
+   */
+  readonly shard?: ShardOutput;
 }
 
 export interface CaptureCounters {
@@ -113,6 +119,9 @@ export class CaptureAnalyzer {
   private readonly keepTimeline: boolean;
   private readonly onConnection: (r: ConnectionRecord, conn: Connection | null) => void;
   private readonly json: ByteSink | null;
+  private readonly shard: ShardOutput | null;
+  /** Shard mode: the phase of the current packet in which connections are finished (see ./shard.ts). */
+  private phase = PHASE_SWEEP_FINISH;
   /** NDJSON mode: the text of records waiting for TIME_WAIT to end, and per record 7 numbers (see `finishJson`). */
   private readonly jsonWaiting = new ByteSink(1 << 20, null);
   private jsonMeta = new Float64Array(7 * 1024);
@@ -124,8 +133,9 @@ export class CaptureAnalyzer {
     this.profile = options.profile ?? LINUX_PROFILE;
     this.idle = options.idleTimeoutSec ?? 300;
     this.linger = options.closedLingerSec ?? 5;
-    this.json = options.ndjson ?? null;
-    this.keepTimeline = this.json === null && (options.timeline === true || options.logConnection !== undefined);
+    this.shard = options.shard ?? null;
+    this.json = this.shard === null ? (options.ndjson ?? null) : null;
+    this.keepTimeline = this.json === null && this.shard === null && (options.timeline === true || options.logConnection !== undefined);
     this.onConnection = options.onConnection ?? ignore;
   }
 
@@ -274,6 +284,8 @@ export class CaptureAnalyzer {
     const src = this.src;
     const dst = this.dst;
     const hash = this.hashOf(family === 'ipv4' ? 4 : 6, src, sp, dst, dp);
+    const shard = this.shard;
+    if (shard !== null && hash % shard.count !== shard.index) return; // another shard's connection
     const buckets = this.buckets;
     const slot = hash & this.mask;
     let conn = buckets[slot] ?? null;
@@ -295,6 +307,7 @@ export class CaptureAnalyzer {
     }
     const plainSyn = (flags & (SYN | ACK | RST)) === SYN;
     if (conn !== null && plainSyn && this.isReuse(conn, fromOrig, seq)) {
+      this.phase = PHASE_REUSE_FINISH;
       this.finish(conn, time);
       conn = null;
     }
@@ -325,6 +338,7 @@ export class CaptureAnalyzer {
       this.live++;
       if (this.liveList.length > buckets.length) this.grow();
       this.counters.connections++;
+      if (shard !== null) shard.row(EV_CREATE, this.counters.packets, PHASE_CREATE, id);
       fromOrig = !flip;
     } else if (prev !== null) {
       // Move to the front of its chain: the next packet is likely the same connection.
@@ -407,7 +421,9 @@ export class CaptureAnalyzer {
     const ob = conn.observer;
     const o = ob.orig.state === 'TIME_WAIT' ? ob.orig.timeWaitDeadline / 1000 : -1;
     const r = ob.resp.state === 'TIME_WAIT' ? ob.resp.timeWaitDeadline / 1000 : -1;
-    if (this.json !== null) {
+    if (this.shard !== null) {
+      this.finishShard(this.shard, conn, o, r);
+    } else if (this.json !== null) {
       this.finishJson(conn, o, r);
     } else {
       const record = conn.toRecord(addressText, this.options.timeline === true || conn.log !== null);
@@ -417,6 +433,26 @@ export class CaptureAnalyzer {
     // Its record is out (a record keeps its own timeline array): the objects can serve again.
     if (conn.log === null) this.free.push(conn);
   }
+
+  /** Shard mode: the record's text without id and states, and a row saying when, which and how it ended. */
+  private finishShard(out: ShardOutput, conn: Connection, o: number, r: number): void {
+    const text = out.text;
+    const start = text.n;
+    conn.writeJsonHeadAfterId(text);
+    const headEnd = text.n;
+    conn.writeJsonTail(text);
+    const ob = conn.observer;
+    const at = out.row(EV_RECORD, this.ending ? this.counters.packets + 1 : this.counters.packets, this.phase, conn.id);
+    out.set(at, R_START, start);
+    out.set(at, R_HEAD_END, headEnd);
+    out.set(at, R_END, text.n);
+    out.set(at, R_ORIG_DEADLINE, o);
+    out.set(at, R_RESP_DEADLINE, r);
+    out.set(at, R_CODES, stateCode(ob.orig.state) * 16 + stateCode(ob.resp.state));
+  }
+
+  /** Shard mode: the capture is being ended (connections finish at packet number packets + 1). */
+  private ending = false;
 
   /**
    * NDJSON mode: the line goes out now, or, while a side is in TIME_WAIT, its text waits
@@ -471,16 +507,7 @@ export class CaptureAnalyzer {
       const r = m[h + 5] as number;
       if (!all && Math.max(o, r) > now) break;
       this.jsonMetaHead = h + 7;
-      const chunk = q.chunk(m[h] as number);
-      const codes = m[h + 6] as number;
-      const os = o >= 0 && o <= now ? 'CLOSED' : (STATE_BY_CODE[codes >> 4] as TcpState);
-      const rs = r >= 0 && r <= now ? 'CLOSED' : (STATE_BY_CODE[codes & 15] as TcpState);
-      out.copy(chunk, m[h + 1] as number, m[h + 2] as number);
-      out.ensure(64);
-      writeStates(out, os, rs);
-      out.copy(chunk, m[h + 2] as number, m[h + 3] as number);
-      out.ensure(1);
-      out.lit(NEWLINE);
+      writeWaitingLine(out, q.chunk(m[h] as number), m[h + 1] as number, m[h + 2] as number, m[h + 3] as number, o, r, m[h + 6] as number, now);
     }
     if (this.jsonMetaHead === this.jsonMetaTail) {
       this.jsonMetaHead = this.jsonMetaTail = 0;
@@ -496,6 +523,14 @@ export class CaptureAnalyzer {
 
   /** Hands over waiting records whose TIME_WAIT ended by `now`; all of them when `all`. */
   private release(now: number, all: boolean): void {
+    if (this.shard !== null) {
+      // The assembler runs the queue; shard 0 says when (every shard sweeps at the same packets).
+      if (this.shard.index === 0) {
+        const at = this.shard.row(all ? EV_END : EV_SWEEP, this.ending ? this.counters.packets + 1 : this.counters.packets, PHASE_SWEEP_RELEASE, 0);
+        this.shard.set(at, R_NOW, now);
+      }
+      return;
+    }
     if (this.json !== null) {
       this.releaseJson(now, all);
       return;
@@ -529,6 +564,7 @@ export class CaptureAnalyzer {
       // The connection's last packet time and whether both sides were over after it.
       if (now - (lastAt[i] as number) > (closed[i] === 1 ? this.linger : this.idle)) done.push(list[i] as Connection);
     }
+    this.phase = PHASE_SWEEP_FINISH;
     for (const c of sortById(done)) this.finish(c, now);
     this.release(now, false);
   }
@@ -536,6 +572,8 @@ export class CaptureAnalyzer {
   /** The capture is over: finish every connection, timers run to the last packet's time. */
   end(): void {
     const now = Number.isNaN(this.counters.lastTime) ? 0 : this.counters.lastTime;
+    this.ending = true;
+    this.phase = PHASE_SWEEP_FINISH;
     for (const c of sortById(this.liveList.slice())) this.finish(c, now);
     this.release(now, true);
   }
@@ -563,27 +601,6 @@ function sortById(cs: Connection[]): Connection[] {
 
 function ignore(): void {
   // no consumer of records (NDJSON mode)
-}
-
-const STATE_BY_CODE: readonly TcpState[] = [
-  'CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RECEIVED', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSE_WAIT', 'CLOSING', 'LAST_ACK', 'TIME_WAIT',
-];
-
-function stateCode(s: TcpState): number {
-  return STATE_BY_CODE.indexOf(s);
-}
-
-const STATES_ORIG = asciiBytes('{"orig":"');
-const STATES_RESP = asciiBytes('","resp":"');
-const STATES_END = asciiBytes('"}');
-const NEWLINE = asciiBytes('\n');
-
-function writeStates(out: ByteSink, o: TcpState, r: TcpState): void {
-  out.lit(STATES_ORIG);
-  out.ascii(o);
-  out.lit(STATES_RESP);
-  out.ascii(r);
-  out.lit(STATES_END);
 }
 
 /** Nothing more is expected on the wire from a side in these states. */

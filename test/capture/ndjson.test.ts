@@ -12,8 +12,7 @@ import { asciiBytes, ByteSink } from '../../src/capture/bytes-out.js';
 import { Connection, recordToJson } from '../../src/capture/connection.js';
 import { CaptureReader } from '../../src/capture/reader.js';
 import { LINUX_PROFILE } from '../../src/core/profile.js';
-import { exchange, type Step } from './craft.js';
-import { rawPcap } from './helpers.js';
+import { manyConnections } from './helpers.js';
 
 const dir = fileURLToPath(new URL('../fixtures/pcap/', import.meta.url));
 
@@ -36,37 +35,6 @@ function run(bytes: Uint8Array, direct: boolean, idle?: number): string {
   analyzer.end();
   sink.flush();
   return text;
-}
-
-/** Many connections over 200 s: clean closes (TIME_WAIT ends or not before the capture does), resets, port reuse. */
-function manyConnections(): Uint8Array {
-  const packets = [];
-  for (let i = 0; i < 400; i++) {
-    const a = 1000 + i * 100_000;
-    const b = 5000 + i * 300_000;
-    const close: Step[] = [
-      ['>', 'S', a, 0, 0, 0.001, { mss: 1460, wscale: 7 }],
-      ['<', 'S.', b, a + 1, 0, 0.002, { wscale: 7 }],
-      ['>', '.', a + 1, b + 1],
-      ['>', 'P.', a + 1, b + 1, 100],
-      ['<', 'P.', b + 1, a + 101, 900],
-      ['>', 'F.', a + 101, b + 901],
-      ['<', 'F.', b + 901, a + 102],
-      ['>', '.', a + 102, b + 902],
-    ];
-    const reset: Step[] = [
-      ['>', 'S', a, 0],
-      ['<', 'S.', b, a + 1],
-      ['>', '.', a + 1, b + 1],
-      ['<', 'R.', b + 1, a + 1],
-    ];
-    const t0 = 1_700_000_000 + i * 0.5;
-    // 30 distinct 4-tuples: each is used again 15 s later, while its last connection is in TIME_WAIT.
-    const client: [string, number] = [`10.0.0.${1 + (i % 10)}`, 20000 + (i % 3)];
-    packets.push(...exchange(client, ['10.9.0.1', 443], i % 9 === 0 ? reset : close, t0));
-  }
-  packets.sort((x, y) => x.t - y.t);
-  return rawPcap(packets);
 }
 
 describe('direct NDJSON', () => {
