@@ -251,6 +251,13 @@ export class CaptureAnalyzer {
     }
     const t = this.tcp;
     const avail = p.offset + p.caplen - tcpOffset;
+    const shard = this.shard;
+    if (shard !== null && avail >= 4 && tcpLenOnWire >= 4) {
+      // Another shard's connection: its ports and addresses say so before the rest is decoded.
+      const sp = ((buf[tcpOffset] as number) << 8) | (buf[tcpOffset + 1] as number);
+      const dp = ((buf[tcpOffset + 2] as number) << 8) | (buf[tcpOffset + 3] as number);
+      if (this.hashOf(family === 'ipv4' ? 4 : 6, src, sp, dst, dp) % shard.count !== shard.index) return;
+    }
     if (!decodeTcp(buf, tcpOffset, Math.min(avail, Math.max(tcpLenOnWire, 0)), t)) {
       if (t.truncated) c.truncated++;
       else c.malformed++;

@@ -31,7 +31,7 @@
 import type { Profile } from './profile.js';
 import { ACK, FIN, RST, SYN, type Segment } from './segment.js';
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
-import type { TcpState } from './states.js';
+import { TCP_STATES, type TcpState } from './states.js';
 import { TRANSITION_BY_ID, type TransitionId } from './transitions.js';
 
 export type ObservedSide = 'orig' | 'resp';
@@ -61,6 +61,8 @@ export interface ObservedReset {
 /** What one side did, as seen on the wire. */
 export class ObservedEndpoint {
   state: TcpState = 'CLOSED';
+  /** `state` as its index in TCP_STATES (kept together by the observer). */
+  code = 0;
   readonly side: ObservedSide;
   /** Sequence space seen from this side: ISS known, highest SEQ + SEG.LEN. */
   issKnown = false;
@@ -103,6 +105,7 @@ export class ObservedEndpoint {
   /** Back to a fresh endpoint (objects are reused from one connection to the next). */
   reset(): void {
     this.state = 'CLOSED';
+    this.code = 0;
     this.issKnown = false;
     this.iss = 0;
     this.nxtKnown = false;
@@ -156,10 +159,52 @@ function fillHoles(holes: number[], start: number, end: number): boolean {
   return hit;
 }
 
-/** TRANSITIONS by id with their origins as a set: `move` runs on most packets. */
-const EDGES: ReadonlyMap<string, { readonly from: ReadonlySet<TcpState>; readonly to: TcpState }> = new Map(
-  Object.values(TRANSITION_BY_ID).map((t) => [t.id, { from: new Set(t.from), to: t.to }]),
-);
+/**
+ * TRANSITIONS as numbers (`move` runs on most packets): per edge, its id, the states it
+ * leaves as a bit mask over TCP_STATES, and the state it enters.
+ */
+const EDGE_IDS: readonly TransitionId[] = Object.keys(TRANSITION_BY_ID) as TransitionId[];
+const EDGE_FROM = new Int32Array(EDGE_IDS.length);
+const EDGE_TO = new Uint8Array(EDGE_IDS.length);
+EDGE_IDS.forEach((id, i) => {
+  const t = TRANSITION_BY_ID[id];
+  for (const f of t.from) EDGE_FROM[i] = (EDGE_FROM[i] as number) | (1 << TCP_STATES.indexOf(f));
+  EDGE_TO[i] = TCP_STATES.indexOf(t.to);
+});
+
+function edge(id: TransitionId): number {
+  const i = EDGE_IDS.indexOf(id);
+  if (i < 0) throw new Error(`transition ${id} is not in the table`);
+  return i;
+}
+
+const E_ABORT = edge('abort');
+const E_ABORT_CLOSING = edge('abort-closing');
+const E_ABORT_LISTEN = edge('abort-listen');
+const E_ACTIVE_OPEN = edge('active-open');
+const E_CLOSE_CLOSE_WAIT = edge('close-close-wait');
+const E_CLOSE_ESTABLISHED = edge('close-established');
+const E_CLOSE_SYN_RECEIVED = edge('close-syn-received');
+const E_CLOSING_ACK_OF_FIN = edge('closing-ack-of-fin');
+const E_DATA_AFTER_CLOSE = edge('data-after-close');
+const E_LAST_ACK_ACK_OF_FIN = edge('last-ack-ack-of-fin');
+const E_LISTEN_SEND = edge('listen-send');
+const E_PASSIVE_OPEN = edge('passive-open');
+const E_RCV_ACK_OF_FIN = edge('rcv-ack-of-fin');
+const E_RCV_ACK_OF_SYN = edge('rcv-ack-of-syn');
+const E_RCV_FIN = edge('rcv-fin');
+const E_RCV_FIN_ACK_OF_FIN = edge('rcv-fin-ack-of-fin');
+const E_RCV_FIN_FIN_WAIT_2 = edge('rcv-fin-fin-wait-2');
+const E_RCV_SYN = edge('rcv-syn');
+const E_RCV_SYN_ACK = edge('rcv-syn-ack');
+const E_RST_CLOSING = edge('rst-closing');
+const E_RST_REFUSED = edge('rst-refused');
+const E_RST_REFUSED_SYN_RECEIVED = edge('rst-refused-syn-received');
+const E_RST_RESET = edge('rst-reset');
+const E_RST_TO_LISTEN = edge('rst-to-listen');
+const E_SIMULTANEOUS_CLOSE = edge('simultaneous-close');
+const E_SIMULTANEOUS_OPEN = edge('simultaneous-open');
+const E_TIME_WAIT_TIMEOUT = edge('time-wait-timeout');
 
 const SYNCHRONIZED: ReadonlySet<TcpState> = new Set(['SYN_RECEIVED', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSE_WAIT']);
 
@@ -236,7 +281,7 @@ export class PassiveObserver {
 
   private expire(e: ObservedEndpoint, now: number): void {
     if (e.timeWaitDeadline >= 0 && now >= e.timeWaitDeadline && e.state === 'TIME_WAIT') {
-      this.move(e, 'time-wait-timeout', e.timeWaitDeadline, false, 0);
+      this.move(e, E_TIME_WAIT_TIMEOUT, e.timeWaitDeadline, false, 0);
       e.timeWaitDeadline = -1;
     }
   }
@@ -275,12 +320,12 @@ export class PassiveObserver {
     this.midStream = true;
     if (f & SYN) {
       // A SYN,ACK first: the SYN went by before the capture started.
-      this.move(y, 'active-open', now, true, 1);
+      this.move(y, E_ACTIVE_OPEN, now, true, 1);
       y.issKnown = false;
       y.passive = false;
-      this.move(x, 'passive-open', now, true, 1);
+      this.move(x, E_PASSIVE_OPEN, now, true, 1);
       x.passive = true;
-      this.move(x, 'rcv-syn', now, true, 1);
+      this.move(x, E_RCV_SYN, now, true, 1);
       y.issKnown = true;
       y.iss = seqAdd(seg.ack, -1);
       y.nxtKnown = true;
@@ -304,21 +349,21 @@ export class PassiveObserver {
       this.resets = [...this.resets, { at: now, by: x.side, state: x.state, packet: n }];
       switch (x.state) {
         case 'SYN_SENT':
-          this.move(x, 'abort-listen', now, false, n);
+          this.move(x, E_ABORT_LISTEN, now, false, n);
           break;
         case 'SYN_RECEIVED':
         case 'ESTABLISHED':
         case 'CLOSE_WAIT':
-          this.move(x, 'abort', now, false, n);
+          this.move(x, E_ABORT, now, false, n);
           break;
         case 'FIN_WAIT_1':
         case 'FIN_WAIT_2':
-          this.move(x, x.dataAfterOwnFin ? 'data-after-close' : 'abort', now, false, n);
+          this.move(x, x.dataAfterOwnFin ? E_DATA_AFTER_CLOSE : E_ABORT, now, false, n);
           break;
         case 'CLOSING':
         case 'LAST_ACK':
         case 'TIME_WAIT':
-          this.move(x, 'abort-closing', now, false, n);
+          this.move(x, E_ABORT_CLOSING, now, false, n);
           x.timeWaitDeadline = -1;
           break;
         default:
@@ -329,7 +374,7 @@ export class PassiveObserver {
     if (f & SYN) {
       if (!(f & ACK)) {
         if (x.state === 'CLOSED' || x.state === 'LISTEN') {
-          this.move(x, x.state === 'CLOSED' ? 'active-open' : 'listen-send', now, false, n);
+          this.move(x, x.state === 'CLOSED' ? E_ACTIVE_OPEN : E_LISTEN_SEND, now, false, n);
           x.issKnown = true;
           x.iss = seg.seq;
           x.nxtKnown = true;
@@ -339,7 +384,7 @@ export class PassiveObserver {
             // both SYNs crossed, and the peer's reached it in SYN-SENT.
             this.pendingSynAt = -1;
             this.simultaneousOpen = true;
-            this.move(x, 'simultaneous-open', now, false, n);
+            this.move(x, E_SIMULTANEOUS_OPEN, now, false, n);
           }
         } else if (x.issKnown && seg.seq === x.iss) {
           x.synRetransmissions++;
@@ -348,9 +393,9 @@ export class PassiveObserver {
       } else {
         if (x.state === 'CLOSED' && this.pendingSynAt >= 0) {
           // It answered a SYN: it was listening, and the SYN moved it on when it arrived.
-          this.move(x, 'passive-open', this.pendingSynAt, true, this.pendingSynPacket);
+          this.move(x, E_PASSIVE_OPEN, this.pendingSynAt, true, this.pendingSynPacket);
           x.passive = true;
-          this.move(x, 'rcv-syn', this.pendingSynAt, false, this.pendingSynPacket);
+          this.move(x, E_RCV_SYN, this.pendingSynAt, false, this.pendingSynPacket);
           this.pendingSynAt = -1;
         }
         if (x.synAckSent && x.issKnown && seg.seq === x.iss) {
@@ -380,13 +425,13 @@ export class PassiveObserver {
         x.finSeq = dataEnd;
         switch (x.state) {
           case 'ESTABLISHED':
-            this.move(x, 'close-established', now, false, n);
+            this.move(x, E_CLOSE_ESTABLISHED, now, false, n);
             break;
           case 'CLOSE_WAIT':
-            this.move(x, 'close-close-wait', now, false, n);
+            this.move(x, E_CLOSE_CLOSE_WAIT, now, false, n);
             break;
           case 'SYN_RECEIVED':
-            this.move(x, 'close-syn-received', now, false, n);
+            this.move(x, E_CLOSE_SYN_RECEIVED, now, false, n);
             break;
           default:
             break;
@@ -458,32 +503,32 @@ export class PassiveObserver {
       if (!(f & ACK)) {
         if (y.state === 'SYN_SENT') {
           this.simultaneousOpen = true;
-          this.move(y, 'simultaneous-open', now, false, n);
+          this.move(y, E_SIMULTANEOUS_OPEN, now, false, n);
         } else if (y.state === 'CLOSED' && this.pendingSynAt < 0) {
           this.pendingSynAt = now;
           this.pendingSynPacket = n;
           this.pendingSynSide = y.side;
         }
       } else if (y.state === 'SYN_SENT' && acksSyn) {
-        this.move(y, 'rcv-syn-ack', now, false, n);
+        this.move(y, E_RCV_SYN_ACK, now, false, n);
         if (this.synAckAt < 0) {
           this.synAckAt = now;
           if (y.lastSynAt >= 0) this.synAckRttMs = now - y.lastSynAt;
         }
       } else if (y.state === 'SYN_RECEIVED' && acksSyn) {
-        this.move(y, 'rcv-ack-of-syn', now, false, n); // simultaneous open: the SYN,ACK acknowledges ours
+        this.move(y, E_RCV_ACK_OF_SYN, now, false, n); // simultaneous open: the SYN,ACK acknowledges ours
       }
     } else if (f & ACK) {
       if (y.state === 'SYN_RECEIVED' && acksSyn) {
-        this.move(y, 'rcv-ack-of-syn', now, false, n);
+        this.move(y, E_RCV_ACK_OF_SYN, now, false, n);
         if (this.handshakeRttMs < 0 && y.side === 'resp' && this.orig.lastSynAt >= 0 && !this.midStream) {
           this.handshakeRttMs = now - this.orig.lastSynAt;
         }
       }
       if (acksFin && !(f & FIN)) {
-        if (y.state === 'FIN_WAIT_1') this.move(y, 'rcv-ack-of-fin', now, false, n);
-        else if (y.state === 'CLOSING') this.enterTimeWait(y, 'closing-ack-of-fin', now, n);
-        else if (y.state === 'LAST_ACK') this.move(y, 'last-ack-ack-of-fin', now, false, n);
+        if (y.state === 'FIN_WAIT_1') this.move(y, E_RCV_ACK_OF_FIN, now, false, n);
+        else if (y.state === 'CLOSING') this.enterTimeWait(y, E_CLOSING_ACK_OF_FIN, now, n);
+        else if (y.state === 'LAST_ACK') this.move(y, E_LAST_ACK_ACK_OF_FIN, now, false, n);
       }
     }
     if (f & FIN && x.finSent) {
@@ -493,8 +538,8 @@ export class PassiveObserver {
         if (y.state === 'TIME_WAIT') y.timeWaitDeadline = now + this.profile.timeWaitMs; // restarts 2MSL
         return;
       }
-      if (acksFin && y.state === 'CLOSING') this.enterTimeWait(y, 'closing-ack-of-fin', now, n);
-      if (acksFin && y.state === 'LAST_ACK') this.move(y, 'last-ack-ack-of-fin', now, false, n);
+      if (acksFin && y.state === 'CLOSING') this.enterTimeWait(y, E_CLOSING_ACK_OF_FIN, now, n);
+      if (acksFin && y.state === 'LAST_ACK') this.move(y, E_LAST_ACK_ACK_OF_FIN, now, false, n);
       if (y.state === 'ESTABLISHED' && !y.finSent) {
         this.pendingFin = { to: y, at: now, packet: n };
         return;
@@ -510,21 +555,21 @@ export class PassiveObserver {
     {
       switch (y.state) {
         case 'SYN_RECEIVED':
-          this.move(y, 'rcv-ack-of-syn', now, false, n);
-          this.move(y, 'rcv-fin', now, false, n);
+          this.move(y, E_RCV_ACK_OF_SYN, now, false, n);
+          this.move(y, E_RCV_FIN, now, false, n);
           break;
         case 'ESTABLISHED':
-          this.move(y, 'rcv-fin', now, false, n);
+          this.move(y, E_RCV_FIN, now, false, n);
           break;
         case 'FIN_WAIT_1':
-          if (ackedNow) this.enterTimeWait(y, 'rcv-fin-ack-of-fin', now, n);
+          if (ackedNow) this.enterTimeWait(y, E_RCV_FIN_ACK_OF_FIN, now, n);
           else {
             this.simultaneousClose = true;
-            this.move(y, 'simultaneous-close', now, false, n);
+            this.move(y, E_SIMULTANEOUS_CLOSE, now, false, n);
           }
           break;
         case 'FIN_WAIT_2':
-          this.enterTimeWait(y, 'rcv-fin-fin-wait-2', now, n);
+          this.enterTimeWait(y, E_RCV_FIN_FIN_WAIT_2, now, n);
           break;
         default:
           break;
@@ -542,22 +587,22 @@ export class PassiveObserver {
     switch (y.state) {
       case 'SYN_SENT':
         // §3.10.7.3: only a RST that acknowledges our SYN is acceptable.
-        if (seg.flags & ACK && y.issKnown && seqGt(seg.ack, y.iss)) this.move(y, 'rst-refused', now, false, n);
+        if (seg.flags & ACK && y.issKnown && seqGt(seg.ack, y.iss)) this.move(y, E_RST_REFUSED, now, false, n);
         break;
       case 'SYN_RECEIVED':
-        this.move(y, y.passive ? 'rst-to-listen' : 'rst-refused-syn-received', now, false, n);
+        this.move(y, y.passive ? E_RST_TO_LISTEN : E_RST_REFUSED_SYN_RECEIVED, now, false, n);
         break;
       case 'ESTABLISHED':
       case 'FIN_WAIT_1':
       case 'FIN_WAIT_2':
       case 'CLOSE_WAIT':
-        this.move(y, 'rst-reset', now, false, n);
+        this.move(y, E_RST_RESET, now, false, n);
         break;
       case 'CLOSING':
       case 'LAST_ACK':
       case 'TIME_WAIT':
         if (y.state === 'TIME_WAIT' && this.profile.rfc1337) break;
-        this.move(y, 'rst-closing', now, false, n);
+        this.move(y, E_RST_CLOSING, now, false, n);
         y.timeWaitDeadline = -1;
         break;
       default:
@@ -565,23 +610,25 @@ export class PassiveObserver {
     }
   }
 
-  private enterTimeWait(e: ObservedEndpoint, id: TransitionId, now: number, n: number): void {
+  private enterTimeWait(e: ObservedEndpoint, id: number, now: number, n: number): void {
     this.move(e, id, now, false, n);
     e.timeWaitDeadline = now + this.profile.timeWaitMs;
   }
 
-  private move(e: ObservedEndpoint, id: TransitionId, at: number, inferred: boolean, packet: number): void {
-    const rule = EDGES.get(id);
-    if (rule === undefined || !rule.from.has(e.state)) return; // the wire shows something the table has no edge for: keep the state
+  /** Takes edge `id` (an E_ constant) when the side is in one of its origin states; else the state is kept. */
+  private move(e: ObservedEndpoint, id: number, at: number, inferred: boolean, packet: number): void {
+    if (((EDGE_FROM[id] as number) & (1 << e.code)) === 0) return; // the wire shows something the table has no edge for
     const from = e.state;
-    e.state = rule.to;
-    if (this.sink.recording) this.sink.transition({ at, side: e.side, from, to: e.state, rule: id, inferred, packet });
+    e.code = EDGE_TO[id] as number;
+    e.state = TCP_STATES[e.code] as TcpState;
+    if (this.sink.recording) this.sink.transition({ at, side: e.side, from, to: e.state, rule: EDGE_IDS[id] as TransitionId, inferred, packet });
   }
 
   /** Mid-stream start: the side is synchronized already; no rule applies. */
   private force(e: ObservedEndpoint, to: TcpState, at: number): void {
     const from = e.state;
     e.state = to;
+    e.code = TCP_STATES.indexOf(to);
     if (this.sink.recording) this.sink.transition({ at, side: e.side, from, to, rule: 'mid-stream', inferred: true, packet: 1 });
   }
 
