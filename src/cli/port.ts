@@ -3,7 +3,7 @@
  * remote addresses with their counts and states, and whether anything listens there.
  */
 import type { Command } from 'commander';
-import { n } from '../doctor/format.js';
+import { n } from '../format/number.js';
 import { BadOptionError } from '../core/errors.js';
 import { TCP_STATES } from '../core/states.js';
 import { parseFilter } from '../filter/index.js';

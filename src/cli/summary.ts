@@ -4,7 +4,7 @@
  * and a one-line verdict from the doctor's rule engine (one look, default thresholds).
  */
 import type { Command } from 'commander';
-import { n } from '../doctor/format.js';
+import { n } from '../format/number.js';
 import { TCP_STATES } from '../core/states.js';
 import type { Filter } from '../filter/index.js';
 import { SummaryAggregator, WATCHED_STATES, type Summary } from '../analysis/summary.js';

@@ -4,7 +4,7 @@
  * restores the terminal. When stdout is not a TTY it prints one plain line per refresh.
  */
 import type { Command } from 'commander';
-import { n } from '../doctor/format.js';
+import { n } from '../format/number.js';
 import { BadOptionError } from '../core/errors.js';
 import { TCP_STATES, type TcpState } from '../core/states.js';
 import { parseFilter, type Filter } from '../filter/index.js';

@@ -3,7 +3,7 @@
  * advice of each rule, written for the operator at 3 a.m. The Chinese texts
  * (texts-zh.ts) implement the same interface, so a missing text is a type error.
  */
-import { n } from './format.js';
+import { n } from '../format/number.js';
 import type { RuleId } from './thresholds.js';
 
 export type Closer = 'server' | 'client' | 'mixed' | 'none';

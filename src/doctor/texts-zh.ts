@@ -2,7 +2,7 @@
  * 诊断文字（简体中文）：与 texts-en.ts 同一接口，标题里的数字由规则填入。
  * 证据表格沿用内核与 ss 的术语（TIME_WAIT、Recv-Q、sysctl 名称），不翻译。
  */
-import { n } from './format.js';
+import { n } from '../format/number.js';
 import type { Closer, DoctorTexts } from './texts-en.js';
 
 const closerText: Record<Closer, string> = {

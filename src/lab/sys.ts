@@ -7,21 +7,10 @@
  * inside the lab namespace creates its sockets and its TUN device there.
  *
  * Calls return the raw result; on -1 the errno is read at once and kept in `lastErrno`.
+ * They are declared on the shared libc handle (../sources/libc.ts), loaded once per thread.
  */
-import { createRequire } from 'node:module';
 import { TcpstateError } from '../core/errors.js';
-
-interface KoffiFunction {
-  (...args: unknown[]): unknown;
-}
-interface KoffiLib {
-  func(definition: string): KoffiFunction;
-}
-interface Koffi {
-  load(path: string): KoffiLib;
-  errno(): number;
-  os: { errno: Record<string, number> };
-}
+import { libc, LibcLoadError, PROTOTYPES, type SharedLibc } from '../sources/libc.js';
 
 export const AF_INET = 2;
 export const SOCK_STREAM = 1;
@@ -74,35 +63,31 @@ let cached: Sys | null = null;
 /** Loads koffi and libc once; throws E_LAB_FFI with the reason when it cannot. */
 export function sys(): Sys {
   if (cached !== null) return cached;
-  let koffi: Koffi;
-  let lib: KoffiLib;
+  let c: SharedLibc;
   try {
-    koffi = createRequire(import.meta.url)('koffi') as Koffi;
-    lib = koffi.load('libc.so.6');
+    c = libc();
   } catch (e) {
-    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    const why = e instanceof LibcLoadError ? e.detail(true) : String(e);
     throw new TcpstateError('E_LAB_FFI', `the lab needs libc through koffi, which did not load: ${why}`);
   }
-  const f = (d: string): KoffiFunction => lib.func(d);
+  const f = c.func;
   const fOpen = f('int open(const char *path, int flags)');
   const fIoctl = f('int ioctl(int fd, unsigned long request, ...)');
   const fRead = f('intptr_t read(int fd, void *buf, size_t count)');
   const fWrite = f('intptr_t write(int fd, const void *buf, size_t count)');
   const fPoll = f('int poll(void *fds, unsigned long nfds, int timeout)');
-  const fSocket = f('int socket(int domain, int type, int protocol)');
-  const fBind = f('int bind(int fd, const void *addr, uint32_t len)');
+  const fSocket = f(PROTOTYPES.socket);
+  const fBind = f(PROTOTYPES.bind);
   const fListen = f('int listen(int fd, int backlog)');
   const fConnect = f('int connect(int fd, const void *addr, uint32_t len)');
   const fAccept4 = f('int accept4(int fd, void *addr, void *len, int flags)');
   const fSend = f('intptr_t send(int fd, const void *buf, size_t len, int flags)');
-  const fRecv = f('intptr_t recv(int fd, void *buf, size_t len, int flags)');
+  const fRecv = f(PROTOTYPES.recv);
   const fShutdown = f('int shutdown(int fd, int how)');
   const fSetsockopt = f('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)');
   const fGetsockname = f('int getsockname(int fd, void *addr, void *len)');
-  const fClose = f('int close(int fd)');
-  const fSetns = f('int setns(int fd, int nstype)');
-  const names = new Map<number, string>();
-  for (const [k, v] of Object.entries(koffi.os.errno)) if (!names.has(v)) names.set(v, k);
+  const fClose = f(PROTOTYPES.close);
+  const fSetns = f(PROTOTYPES.setns);
   const pollBuf = new Uint8Array(8);
   const pollView = new DataView(pollBuf.buffer);
   const lenBuf = new Uint8Array(4);
@@ -134,11 +119,11 @@ export function sys(): Sys {
     },
     close: (fd) => check(fClose(fd)),
     setns: (fd, t) => check(fSetns(fd, t)),
-    errnoName: (n) => names.get(n) ?? `errno ${n}`,
+    errnoName: c.errnoName,
   };
   function check(r: unknown): number {
     const n = Number(r);
-    if (n === -1) s.lastErrno = koffi.errno();
+    if (n === -1) s.lastErrno = c.errno();
     return n;
   }
   cached = s;

@@ -1,10 +1,11 @@
 /**
- * The few libc calls the sources need, through koffi (a prebuilt FFI: no compiler at
- * install time). Loaded lazily on first use; when koffi or libc cannot be loaded the
- * reason is kept and reported, so callers can fall back to /proc with a clear notice.
+ * The few libc calls the socket readers need (sock_diag over netlink, setns), declared on
+ * the shared libc handle (libc.ts). Loaded lazily on first use; when koffi or libc cannot
+ * be loaded the reason is kept and reported, so callers can fall back to /proc with a
+ * clear notice.
  */
-import { createRequire } from 'node:module';
 import { TcpstateError } from '../core/errors.js';
+import { libc, PROTOTYPES } from './libc.js';
 
 export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
@@ -26,18 +27,6 @@ export class FfiUnavailableError extends TcpstateError {
     super('E_FFI_UNAVAILABLE', `cannot use libc through koffi: ${reason}`);
     this.name = 'FfiUnavailableError';
   }
-}
-
-interface KoffiFunctionLike {
-  (...args: unknown[]): unknown;
-}
-interface KoffiLibLike {
-  func(definition: string): KoffiFunctionLike;
-}
-interface KoffiLike {
-  load(path: string): KoffiLibLike;
-  errno(): number;
-  os: { errno: Record<string, number> };
 }
 
 let cached: Libc | null = null;
@@ -68,27 +57,13 @@ export function libcUnavailableReason(): string | null {
 
 function build(): Libc {
   if (process.platform !== 'linux') throw new Error(`sock_diag is Linux-only (this is ${process.platform})`);
-  let koffi: KoffiLike;
-  try {
-    koffi = createRequire(import.meta.url)('koffi') as KoffiLike;
-  } catch (e) {
-    throw new Error(`the koffi package did not load (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); reinstall with npm install koffi`);
-  }
-  let lib: KoffiLibLike;
-  try {
-    lib = koffi.load('libc.so.6');
-  } catch (e) {
-    throw new Error(`libc.so.6 did not load (${e instanceof Error ? e.message : String(e)}); musl systems are not supported yet`);
-  }
-  const f = (def: string): KoffiFunctionLike => lib.func(def);
-  const socket = f('int socket(int domain, int type, int protocol)');
-  const bind = f('int bind(int fd, const void *addr, uint32_t addrlen)');
-  const sendto = f('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)');
-  const recv = f('intptr_t recv(int fd, void *buf, size_t len, int flags)');
-  const close = f('int close(int fd)');
-  const setns = f('int setns(int fd, int nstype)');
-  const names = new Map<number, string>();
-  for (const [k, v] of Object.entries(koffi.os.errno)) if (!names.has(v)) names.set(v, k);
+  const c = libc();
+  const socket = c.func(PROTOTYPES.socket);
+  const bind = c.func(PROTOTYPES.bind);
+  const sendto = c.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)');
+  const recv = c.func(PROTOTYPES.recv);
+  const close = c.func(PROTOTYPES.close);
+  const setns = c.func(PROTOTYPES.setns);
   return {
     socket: (d, t, p) => Number(socket(d, t, p)),
     bind: (fd, a, l) => Number(bind(fd, a, l)),
@@ -96,7 +71,7 @@ function build(): Libc {
     recv: (fd, b, l, fl) => Number(recv(fd, b, l, fl)),
     close: (fd) => Number(close(fd)),
     setns: (fd, t) => Number(setns(fd, t)),
-    errno: () => koffi.errno(),
-    errnoName: (n) => names.get(n) ?? `errno ${n}`,
+    errno: c.errno,
+    errnoName: c.errnoName,
   };
 }

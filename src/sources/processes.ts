@@ -15,6 +15,7 @@ import { endianness } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { ProcessRef } from '../records/socket.js';
+import { libc, PROTOTYPES } from './libc.js';
 
 export interface ProcessScan {
   /** Socket inode → the first process found holding it (lowest pid, lowest fd). */
@@ -471,40 +472,34 @@ interface LibcCalls {
   readonly EPERM: number;
 }
 
-interface KoffiFunctionLike {
-  (...args: unknown[]): unknown;
-}
-interface KoffiLike {
-  load(path: string): { func(definition: string): KoffiFunctionLike };
-  errno(): number;
-  os: { errno: Record<string, number> };
-}
-
 let calls: LibcCalls | null | undefined;
 
-/** The libc calls of the fast path, or null (once and for all) when they cannot load. */
+/**
+ * The libc calls of the fast path, or null (once and for all) when they cannot load. The
+ * first call loads koffi: the scan worker calls scanUnits (which calls this) only once it
+ * holds a unit (see process-scan-worker.ts), and nothing here loads it at import.
+ */
 function libcCalls(): LibcCalls | null {
   if (calls !== undefined) return calls;
   calls = null;
   // TCPSTATE_FD_SCAN=fs forces the node:fs path (to compare the two).
   if (process.platform !== 'linux' || process.env['TCPSTATE_FD_SCAN'] === 'fs') return null;
   try {
-    const koffi = load('koffi') as KoffiLike;
-    const lib = koffi.load('libc.so.6');
-    const open = lib.func('int open(const void *path, int flags, int mode)');
-    const lseek = lib.func('int64_t lseek(int fd, int64_t offset, int whence)');
-    const getdents64 = lib.func('intptr_t getdents64(int fd, void *buf, size_t len)');
-    const readlinkat = lib.func('intptr_t readlinkat(int dirfd, const void *path, void *buf, size_t len)');
-    const close = lib.func('int close(int fd)');
+    const c = libc();
+    const open = c.func('int open(const void *path, int flags, int mode)');
+    const lseek = c.func('int64_t lseek(int fd, int64_t offset, int whence)');
+    const getdents64 = c.func('intptr_t getdents64(int fd, void *buf, size_t len)');
+    const readlinkat = c.func('intptr_t readlinkat(int dirfd, const void *path, void *buf, size_t len)');
+    const close = c.func(PROTOTYPES.close);
     calls = {
       open: (p, f, m) => Number(open(p, f, m)),
       lseek: (fd, o, w) => Number(lseek(fd, o, w)),
       getdents64: (fd, b, l) => Number(getdents64(fd, b, l)),
       readlinkat: (d, p, b, l) => Number(readlinkat(d, p, b, l)),
       close: (fd) => Number(close(fd)),
-      errno: () => koffi.errno(),
-      EACCES: koffi.os.errno['EACCES'] ?? 13,
-      EPERM: koffi.os.errno['EPERM'] ?? 1,
+      errno: c.errno,
+      EACCES: c.errnoValue('EACCES') ?? 13,
+      EPERM: c.errnoValue('EPERM') ?? 1,
     };
   } catch {
     calls = null;

@@ -14,50 +14,21 @@
  *
  * Needs root and iproute2: skips loudly otherwise, and fails when CI=true.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFilter, SYN_RECV_MASK } from '../../src/filter/index.js';
 import type { SocketRecord } from '../../src/records/socket.js';
 import { keyOf, parseSsLine } from '../filter/records.js';
+import { HAVE_PYTHON, startSocketZoo } from '../filter/zoo.js';
+import { deleteNetns, killAll, netnsGate, run, ssLinesIn } from '../helpers/netns.js';
 import { CLI, type CliResult } from './run-cli.js';
 
-const ZOO = fileURLToPath(new URL('../filter/netns-helper.mjs', import.meta.url));
 const RUNNER = fileURLToPath(new URL('../sources/runner.mjs', import.meta.url));
 const DIST = dirname(dirname(CLI));
 const NS = `tcpstate-e2e-filter-${process.pid}`;
-const CI = process.env['CI'] === 'true';
-
-function missingPrerequisite(): string | null {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root (ip netns needs CAP_SYS_ADMIN)';
-  for (const tool of ['ip', 'ss']) {
-    if (spawnSync(tool, ['-V'], { stdio: 'ignore', timeout: 5000 }).status !== 0) return `${tool} (iproute2) not found`;
-  }
-  return null;
-}
-const missing = missingPrerequisite();
-if (missing !== null && !CI) {
-  console.warn(`\n!!! SKIPPING the CLI filter end-to-end test: ${missing}. Run as root to check ls FILTER against ss. !!!\n`);
-}
-
-const HAVE_PYTHON = spawnSync('python3', ['-c', 'import socket'], { stdio: 'ignore', timeout: 5000 }).status === 0;
-/** Request sockets (SYN-RECV): a TCP_DEFER_ACCEPT listener holds the clients' handshakes. */
-const DEFER_ACCEPT_LISTENER = [
-  'import socket, time',
-  'l = socket.socket()',
-  'l.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 60)',
-  "l.bind(('127.0.0.1', 7000))",
-  'l.listen(8)',
-  'cs = []',
-  'for _ in range(2):',
-  '    c = socket.socket()',
-  "    c.connect(('127.0.0.1', 7000))",
-  '    cs.append(c)',
-  "print('READY', flush=True)",
-  'time.sleep(600)',
-].join('\n');
+const gate = netnsGate('the CLI filter end-to-end test', {}, 'Run as root to check ls FILTER against ss.');
 
 /** Each filter given as separate words, as a shell splits it. */
 const BATTERY = [
@@ -89,13 +60,6 @@ const BATTERY = [
 
 const ONE_ARGUMENT = ['dst 127.0.0.1 and not sport = :8080', '( sport = :8080 or sport = :9000 ) and dst 127.0.0.1'] as const;
 
-function run(cmd: string, args: readonly string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 15_000, maxBuffer: 64 * 1024 * 1024 });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${String(r.status)}: ${r.stderr}`);
-  return r.stdout;
-}
-
 /** The single state a filter selects, if one: ss then drops the State column. */
 function impliedState(words: readonly string[]): number | undefined {
   const mask = parseFilter(words).stateMask;
@@ -106,9 +70,7 @@ function impliedState(words: readonly string[]): number | undefined {
 
 function ssKeys(words: readonly string[]): string[] {
   const implied = impliedState(words);
-  return run('ip', ['netns', 'exec', NS, 'ss', '-tanH', ...words])
-    .split('\n')
-    .filter((l) => l.trim() !== '')
+  return ssLinesIn(NS, words)
     .map((l) => keyOf(parseSsLine(l, implied)))
     .sort();
 }
@@ -151,8 +113,6 @@ async function pool<T, R>(items: readonly T[], width: number, fn: (t: T) => Prom
   return out;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 type Source = 'sock-diag' | 'proc';
 interface Outcome {
   readonly ss: string[];
@@ -160,57 +120,13 @@ interface Outcome {
   readonly kernelOnly: string[] | null;
 }
 
-describe.skipIf(missing !== null && !CI)('tcpstate ls FILTER against ss FILTER in a private namespace', () => {
+describe.skipIf(gate.skip)('tcpstate ls FILTER against ss FILTER in a private namespace', () => {
   const helpers: ChildProcess[] = [];
   const outcomes = new Map<string, Outcome>();
 
   beforeAll(async () => {
-    if (missing !== null) throw new Error(`CI=true but the CLI filter e2e test cannot run: ${missing}`);
-    run('ip', ['netns', 'add', NS]);
-    run('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
-    run('ip', ['-n', NS, 'addr', 'add', '127.0.0.2/8', 'dev', 'lo']);
-    run('ip', ['-n', NS, 'addr', 'add', '10.99.0.1/32', 'dev', 'lo']);
-    run('ip', ['-n', NS, 'route', 'add', '10.99.0.0/24', 'dev', 'lo', 'src', '10.99.0.1']);
-    const zoo = spawn('ip', ['netns', 'exec', NS, process.execPath, ZOO], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    helpers.push(zoo);
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`socket zoo not ready within 15 s: ${output}`)), 15_000);
-      const onData = (d: Buffer): void => {
-        output += d.toString();
-        if (output.includes('READY')) {
-          clearTimeout(timer);
-          resolve();
-        } else if (output.includes('FAILED')) {
-          clearTimeout(timer);
-          reject(new Error(`socket zoo failed: ${output}`));
-        }
-      };
-      zoo.stdout.on('data', onData);
-      zoo.stderr.on('data', onData);
-      zoo.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`socket zoo exited with ${String(code)}: ${output}`));
-      });
-    });
-    if (HAVE_PYTHON) {
-      helpers.push(spawn('ip', ['netns', 'exec', NS, 'python3', '-c', DEFER_ACCEPT_LISTENER], { detached: true, stdio: 'ignore' }));
-    } else {
-      console.warn('CLI filter e2e: python3 not found, the zoo has no SYN-RECV (request) sockets');
-    }
-    const want: Record<string, number> = { 'TIME-WAIT': 3, 'FIN-WAIT-2': 1, 'CLOSE-WAIT': 1, 'SYN-SENT': 2 };
-    if (HAVE_PYTHON) want['SYN-RECV'] = 2;
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const counts: Record<string, number> = {};
-      for (const l of run('ip', ['netns', 'exec', NS, 'ss', '-tanH']).split('\n')) {
-        const s = l.split(/\s+/)[0] ?? '';
-        counts[s] = (counts[s] ?? 0) + 1;
-      }
-      if (Object.entries(want).every(([s, n]) => (counts[s] ?? 0) >= n)) break;
-      if (Date.now() > deadline) throw new Error(`sockets did not settle: ${JSON.stringify(counts)}`);
-      await sleep(100);
-    }
+    gate.require();
+    await startSocketZoo(NS, helpers, 'CLI filter e2e');
 
     // The bytecode alone, in the kernel: one runner process, one dump per filter.
     const queries = BATTERY.map((f) => {
@@ -245,17 +161,8 @@ describe.skipIf(missing !== null && !CI)('tcpstate ls FILTER against ss FILTER i
   }, 60_000);
 
   afterAll(async () => {
-    for (const child of helpers) {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      await Promise.race([exited, sleep(3000)]);
-    }
-    spawnSync('ip', ['netns', 'del', NS], { stdio: 'ignore', timeout: 10_000 });
+    await killAll(helpers);
+    deleteNetns(NS);
   }, 20_000);
 
   it.each(BATTERY)('ls --json --source sock-diag %s', (f) => {

@@ -20,34 +20,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TCP_STATES, type TcpState } from '../../src/core/states.js';
 import type { SocketRecord } from '../../src/records/socket.js';
 import { keyOf, parseSsLine } from '../filter/records.js';
+import { createNetns, deleteNetns, killAll, netnsGate, sleep, ssLinesIn, waitForReady } from '../helpers/netns.js';
 import { CLI, type CliResult } from './run-cli.js';
 
 const NS = `tcpstate-e2e-nonroot-${process.pid}`;
 /** A second namespace nobody can enter: `--netns all` must skip it and say so. */
 const NS_SEALED = `tcpstate-e2e-sealed-${process.pid}`;
-const CI = process.env['CI'] === 'true';
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
-
-function missingPrerequisite(): string | null {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root (it creates a namespace and drops to uid 65534)';
-  for (const tool of ['ip', 'ss']) {
-    if (spawnSync(tool, ['-V'], { stdio: 'ignore', timeout: 5000 }).status !== 0) return `${tool} (iproute2) not found`;
-  }
-  if (spawnSync('setpriv', ['--version'], { stdio: 'ignore', timeout: 5000 }).status !== 0) return 'setpriv (util-linux) not found';
-  return null;
-}
-const missing = missingPrerequisite();
-if (missing !== null && !CI) {
-  console.warn(`\n!!! SKIPPING the non-root CLI test: ${missing}. !!!\n`);
-}
-
-function run(cmd: string, args: readonly string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 15_000 });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${String(r.status)}: ${r.stderr}`);
-  return r.stdout;
-}
+const gate = netnsGate('the non-root CLI test', {
+  rootFor: 'it creates a namespace and drops to uid 65534',
+  tools: [['setpriv', '--version', 'util-linux']],
+});
 
 function spawnResult(cmd: string, args: readonly string[]): CliResult {
   const r = spawnSync(cmd, args, {
@@ -67,10 +50,7 @@ const asNobodyInside = (args: readonly string[]): CliResult =>
 const asNobody = (args: readonly string[]): CliResult => spawnResult('setpriv', [...NOBODY, process.execPath, CLI, ...args]);
 
 function ss(): SocketRecord[] {
-  return run('ip', ['netns', 'exec', NS, 'ss', '-tanH'])
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => parseSsLine(l));
+  return ssLinesIn(NS).map((l) => parseSsLine(l));
 }
 
 const keys = (rs: readonly SocketRecord[]): string[] => rs.map(keyOf).sort();
@@ -80,8 +60,6 @@ function countStates(records: readonly { state: TcpState }[]): Record<TcpState, 
   for (const r of records) c[r.state]++;
   return c;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Root listens on 7101; uid 65534 listens on 7102 and connects to 7101 (root accepts). */
 const ROOT_SIDE = `
@@ -100,40 +78,27 @@ setInterval(() => {}, 60000);`;
 /** A process of uid 65534 in a network namespace of its own (an unprivileged user namespace). */
 const UNSHARED = `ip link set lo up && exec ${process.execPath} -e "require('node:net').createServer().listen(7777, '127.0.0.1', () => console.log('READY ' + process.pid)); setInterval(() => {}, 60000)"`;
 
-describe.skipIf(missing !== null && !CI)('tcpstate as uid 65534', () => {
+describe.skipIf(gate.skip)('tcpstate as uid 65534', () => {
   const children: ChildProcess[] = [];
   let nobodyPid = 0;
   let unsharedPid: number | null = null;
 
-  function start(cmd: string, args: readonly string[], optional = false): Promise<string | null> {
+  /** Starts `cmd ARGS` and waits for its READY line; an optional one that fails gives null. */
+  async function start(cmd: string, args: readonly string[], optional = false): Promise<string | null> {
     const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' });
     children.push(child);
-    let out = '';
-    return new Promise((resolve, reject) => {
-      const fail = (why: string): void => (optional ? resolve(null) : reject(new Error(why)));
-      const timer = setTimeout(() => fail(`${cmd} ${args.join(' ')} not ready within 10 s: ${out}`), 10_000);
-      const onData = (d: Buffer): void => {
-        out += d.toString();
-        const line = /READY[^\n]*\n/.exec(out);
-        if (line !== null) {
-          clearTimeout(timer);
-          resolve(line[0].trim());
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        fail(`${cmd} exited with ${String(code)}: ${out}`);
-      });
-    });
+    try {
+      return (await waitForReady(child, `${cmd} ${args.join(' ')}`, /READY[^\n]*\n/, { timeoutMs: 10_000 })).trim();
+    } catch (e) {
+      if (optional) return null;
+      throw e;
+    }
   }
 
   beforeAll(async () => {
-    if (missing !== null) throw new Error(`CI=true but the non-root CLI test cannot run: ${missing}`);
-    run('ip', ['netns', 'add', NS]);
-    run('ip', ['netns', 'add', NS_SEALED]);
-    run('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
+    gate.require();
+    createNetns(NS);
+    createNetns(NS_SEALED, [], { lo: false });
     await start('ip', ['netns', 'exec', NS, process.execPath, '-e', ROOT_SIDE]);
     const ready = await start('ip', ['netns', 'exec', NS, 'setpriv', ...NOBODY, process.execPath, '-e', NOBODY_SIDE]);
     nobodyPid = Number(ready?.split(' ')[1]);
@@ -148,17 +113,8 @@ describe.skipIf(missing !== null && !CI)('tcpstate as uid 65534', () => {
   }, 40_000);
 
   afterAll(async () => {
-    for (const child of children) {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      await Promise.race([exited, sleep(3000)]);
-    }
-    for (const ns of [NS, NS_SEALED]) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 10_000 });
+    await killAll(children);
+    deleteNetns(NS, NS_SEALED);
   }, 20_000);
 
   it('ls -p works, names the processes it may inspect, and says what it could not see', () => {

@@ -13,47 +13,25 @@
  *
  * Needs root and iproute2: skips loudly otherwise, and fails when CI=true.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TCP_STATES, type TcpState } from '../../src/core/states.js';
 import type { SocketRecord } from '../../src/records/socket.js';
 import { keyOf, parseSsLine } from '../filter/records.js';
+import { createNetns, deleteNetns, killAll, netnsGate, spawnInNetns, ssLinesIn, ssText, tcpExtIn, waitForReady, waitForSs } from '../helpers/netns.js';
 import { CLI, runCli, type CliResult } from './run-cli.js';
 
 const SOURCES_HELPER = fileURLToPath(new URL('../sources/helper.mjs', import.meta.url));
 const EXTRA_HELPER = fileURLToPath(new URL('./snapshot-helper.mjs', import.meta.url));
 const NS = `tcpstate-e2e-snap-${process.pid}`;
-const CI = process.env['CI'] === 'true';
-
-function missingPrerequisite(): string | null {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root (ip netns needs CAP_SYS_ADMIN)';
-  for (const tool of ['ip', 'ss']) {
-    if (spawnSync(tool, ['-V'], { stdio: 'ignore', timeout: 5000 }).status !== 0) return `${tool} (iproute2) not found`;
-  }
-  return null;
-}
-const missing = missingPrerequisite();
-if (missing !== null && !CI) {
-  console.warn(`\n!!! SKIPPING the CLI snapshot end-to-end test: ${missing}. Run as root to check ls/summary/port against ss. !!!\n`);
-}
+const gate = netnsGate('the CLI snapshot end-to-end test', {}, 'Run as root to check ls/summary/port against ss.');
 
 /** The record as `ls --json` prints it. */
 type JsonRecord = Omit<SocketRecord, 'linuxState'>;
 
-function run(cmd: string, args: readonly string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 15_000 });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${String(r.status)}: ${r.stderr}`);
-  return r.stdout;
-}
-
 function ss(args: readonly string[] = []): SocketRecord[] {
-  return run('ip', ['netns', 'exec', NS, 'ss', '-tanH', ...args])
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => parseSsLine(l));
+  return ssLinesIn(NS, args).map((l) => parseSsLine(l));
 }
 
 /** `tcpstate ARGS --netns NS` (setns through the FFI). */
@@ -85,67 +63,35 @@ function countStates(records: readonly { state: TcpState }[]): Record<TcpState, 
   return c;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Helper processes to kill in afterAll, whether or not they became ready. */
 const helpers: ChildProcess[] = [];
 
-function startHelper(script: string, readyText: string): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', NS, process.execPath, script], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise<ChildProcess>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} not ready within 20 s: ${output}`)), 20_000);
-    const onData = (d: Buffer): void => {
-      output += d.toString();
-      if (output.includes(readyText)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited with ${String(code)}: ${output}`));
-    });
-  }).finally(() => helpers.push(child));
+async function startHelper(script: string, readyText: string): Promise<void> {
+  const child = spawnInNetns(NS, [process.execPath, script]);
+  helpers.push(child);
+  await waitForReady(child, script, readyText, { timeoutMs: 20_000 });
 }
 
-describe.skipIf(missing !== null && !CI)('tcpstate ls/summary/port against ss in a private namespace', () => {
+describe.skipIf(gate.skip)('tcpstate ls/summary/port against ss in a private namespace', () => {
   beforeAll(async () => {
-    if (missing !== null) throw new Error(`CI=true but the CLI snapshot e2e test cannot run: ${missing}`);
-    run('ip', ['netns', 'add', NS]);
-    run('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
-    run('ip', ['-n', NS, '-6', 'addr', 'add', '2001:db8::1:0:0:1/128', 'dev', 'lo', 'nodad']);
-    // SYNs to 10.99.0.2 go out through lo and nobody answers them: SYN_SENT stays.
-    // (A `blackhole` route would make connect() fail at once instead.)
-    run('ip', ['-n', NS, 'addr', 'add', '10.99.0.1/32', 'dev', 'lo']);
-    run('ip', ['-n', NS, 'route', 'add', '10.99.0.0/24', 'dev', 'lo', 'src', '10.99.0.1']);
+    gate.require();
+    createNetns(NS, [
+      ['-6', 'addr', 'add', '2001:db8::1:0:0:1/128', 'dev', 'lo', 'nodad'],
+      // SYNs to 10.99.0.2 go out through lo and nobody answers them: SYN_SENT stays.
+      // (A `blackhole` route would make connect() fail at once instead.)
+      ['addr', 'add', '10.99.0.1/32', 'dev', 'lo'],
+      ['route', 'add', '10.99.0.0/24', 'dev', 'lo', 'src', '10.99.0.1'],
+    ]);
     await startHelper(SOURCES_HELPER, '"ready":true');
     await startHelper(EXTRA_HELPER, '"ready":true');
     // Bounded wait until ss shows every state in place.
     const want = ['LISTEN', 'SYN-SENT', 'ESTAB', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'TIME-WAIT'];
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const text = run('ip', ['netns', 'exec', NS, 'ss', '-tanH']);
-      if (want.every((w) => text.includes(w))) break;
-      if (Date.now() > deadline) throw new Error(`sockets not in place after 5 s:\n${text}`);
-      await sleep(100);
-    }
+    await waitForSs(NS, (text) => want.every((w) => text.includes(w)), 5000);
   }, 45_000);
 
   afterAll(async () => {
-    for (const child of helpers) {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      try {
-        process.kill(-child.pid, 'SIGKILL'); // its process group: ip netns exec execs into node
-      } catch {
-        // already gone
-      }
-      await Promise.race([exited, sleep(3000)]);
-    }
-    spawnSync('ip', ['netns', 'del', NS], { stdio: 'ignore', timeout: 10_000 });
+    await killAll(helpers);
+    deleteNetns(NS);
   }, 20_000);
 
   it('the namespace holds every state reachable with plain sockets', () => {
@@ -219,10 +165,7 @@ describe.skipIf(missing !== null && !CI)('tcpstate ls/summary/port against ss in
 
   it('the counters come from the namespace: its ListenOverflows count the full accept queue', () => {
     const doc = json<{ counters: { tcpExt: Record<string, number>; timeWaitBuckets: number | null } }>(cli(['summary', '--json']));
-    const netstat = run('ip', ['netns', 'exec', NS, 'cat', '/proc/net/netstat']).split('\n');
-    const names = netstat[0]?.split(/\s+/) ?? [];
-    const values = netstat[1]?.split(/\s+/) ?? [];
-    const after = Number(values[names.indexOf('ListenOverflows')]);
+    const after = Number(tcpExtIn(NS).get('ListenOverflows'));
     expect(doc.counters.tcpExt['ListenOverflows']).toBeGreaterThan(0);
     expect(doc.counters.tcpExt['ListenOverflows']).toBeLessThanOrEqual(after); // SYN retries keep adding
     expect(doc.counters.timeWaitBuckets).toBe(ss().filter((r) => r.state === 'TIME_WAIT').length);
@@ -249,7 +192,7 @@ describe.skipIf(missing !== null && !CI)('tcpstate ls/summary/port against ss in
 
   it('ls -p --json names the same process and fd as ss -p for every socket', () => {
     const ours = json<JsonRecord[]>(cli(['ls', '-p', '--json']));
-    const lines = run('ip', ['netns', 'exec', NS, 'ss', '-tanHp']).split('\n').filter((l) => l.trim() !== '');
+    const lines = ssText(NS, [], '-tanHp').split('\n').filter((l) => l.trim() !== '');
     const owners = new Map<string, { pid: number; fd: number }[]>();
     for (const l of lines) {
       const users = [...l.matchAll(/pid=(\d+),fd=(\d+)/g)].map((m) => ({ pid: Number(m[1]), fd: Number(m[2]) }));

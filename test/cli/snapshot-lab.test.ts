@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATE_INFO, type TcpState } from '../../src/core/states.js';
-import { labAvailable, reap, ssIn, startCli, waitForNamespace, type Background, type SsLine } from '../lab/helpers.js';
+import { ssIn, type SsLine } from '../helpers/netns.js';
+import { labAvailable, reap, startCli, waitForNamespace, type Background } from '../lab/helpers.js';
 import { CLI } from './run-cli.js';
 
 const enabled = labAvailable('test/cli/snapshot-lab.test.ts');

@@ -6,59 +6,18 @@
  * Needs root (ip netns) and iproute2's `ip` and `ss`. Without them the suite is skipped
  * with a loud warning, unless CI=true, where it fails.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFilter, SYN_RECV_MASK } from '../../src/filter/index.js';
+import { deleteNetns, killAll, netnsGate, ssLinesIn } from '../helpers/netns.js';
 import { keyOf, parseSsLine } from './records.js';
+import { HAVE_PYTHON, startSocketZoo } from './zoo.js';
 
 const NS = `tcpstate-test-filter-${process.pid}`;
-const HELPER = fileURLToPath(new URL('./netns-helper.mjs', import.meta.url));
-const CI = process.env['CI'] === 'true';
-
-function missingPrerequisite(): string | null {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root (ip netns needs CAP_SYS_ADMIN)';
-  for (const tool of ['ip', 'ss']) {
-    if (spawnSync(tool, ['-V'], { stdio: 'ignore', timeout: 5000 }).status !== 0) return `${tool} (iproute2) not found`;
-  }
-  return null;
-}
-
-const missing = missingPrerequisite();
-
-/**
- * Request sockets (SYN-RECV) need a listener with TCP_DEFER_ACCEPT, which Node cannot set;
- * a python3 one-liner does it when python3 is there (optional: without it the zoo has no
- * SYN-RECV socket and the battery still runs).
- */
-const HAVE_PYTHON = spawnSync('python3', ['-c', 'import socket'], { stdio: 'ignore', timeout: 5000 }).status === 0;
-const DEFER_ACCEPT_LISTENER = [
-  'import socket, sys, time',
-  'l = socket.socket()',
-  'l.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 60)',
-  "l.bind(('127.0.0.1', 7000))",
-  'l.listen(8)',
-  'cs = []',
-  'for _ in range(2):',
-  '    c = socket.socket()',
-  "    c.connect(('127.0.0.1', 7000))",
-  '    cs.append(c)',
-  "print('READY', flush=True)",
-  'time.sleep(600)',
-].join('\n');
-if (missing !== null && !CI) {
-  console.warn(`\n!!! SKIPPING the ss oracle test for filters: ${missing}. Run as root to check the filter against ss. !!!\n`);
-}
-
-function run(cmd: string, args: readonly string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
-}
+const gate = netnsGate('the ss oracle test for filters', {}, 'Run as root to check the filter against ss.');
 
 function ssLines(filterArgs: readonly string[]): string[] {
-  return run('ip', ['netns', 'exec', NS, 'ss', '-tanH', ...filterArgs])
-    .split('\n')
-    .filter((l) => l.trim() !== '');
+  return ssLinesIn(NS, filterArgs);
 }
 
 /**
@@ -81,8 +40,6 @@ function ourKeys(filter: string | readonly string[]): string[] {
   const f = parseFilter(filter);
   return ssLines([]).map(parseSsLine).filter(f.predicate).map(keyOf).sort();
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The battery: each filter is given to ss as separate words, as a shell would split it. */
 const BATTERY = [
@@ -155,77 +112,18 @@ const SINGLE_ARGUMENT = [
   '! ( dport = :9000 ) autobound',
 ] as const;
 
-describe.skipIf(missing !== null && !CI)('filter vs ss in a private network namespace', () => {
-  let helper: ChildProcess | null = null;
-  let deferHelper: ChildProcess | null = null;
-  let helperOutput = '';
+describe.skipIf(gate.skip)('filter vs ss in a private network namespace', () => {
+  const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    if (missing !== null) throw new Error(`CI=true but the ss oracle cannot run: ${missing}`);
-    run('ip', ['netns', 'add', NS]);
-    run('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
-    run('ip', ['-n', NS, 'addr', 'add', '127.0.0.2/8', 'dev', 'lo']);
-    run('ip', ['-n', NS, 'addr', 'add', '10.99.0.1/32', 'dev', 'lo']);
-    run('ip', ['-n', NS, 'route', 'add', '10.99.0.0/24', 'dev', 'lo', 'src', '10.99.0.1']);
-    const child = spawn('ip', ['netns', 'exec', NS, process.execPath, HELPER], {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    helper = child;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`helper not ready within 15 s; output: ${helperOutput}`)), 15_000);
-      const onData = (d: Buffer): void => {
-        helperOutput += d.toString();
-        if (helperOutput.includes('READY')) {
-          clearTimeout(timer);
-          resolve();
-        } else if (helperOutput.includes('FAILED')) {
-          clearTimeout(timer);
-          reject(new Error(`helper failed: ${helperOutput}`));
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`helper exited with ${String(code)}: ${helperOutput}`));
-      });
-    });
-    if (HAVE_PYTHON) {
-      deferHelper = spawn('ip', ['netns', 'exec', NS, 'python3', '-c', DEFER_ACCEPT_LISTENER], {
-        detached: true,
-        stdio: 'ignore',
-      });
-    } else {
-      console.warn('ss oracle: python3 not found, the socket zoo will have no SYN-RECV (request) sockets');
-    }
-    // Wait (bounded) until the closing handshakes have settled into their states.
-    const want: Record<string, number> = { 'TIME-WAIT': 3, 'FIN-WAIT-2': 1, 'CLOSE-WAIT': 1, 'SYN-SENT': 2 };
-    if (HAVE_PYTHON) want['SYN-RECV'] = 2;
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const counts: Record<string, number> = {};
-      for (const l of ssLines([])) {
-        const s = l.split(/\s+/)[0] ?? '';
-        counts[s] = (counts[s] ?? 0) + 1;
-      }
-      if (Object.entries(want).every(([s, n]) => (counts[s] ?? 0) >= n)) break;
-      if (Date.now() > deadline) throw new Error(`sockets did not settle: ${JSON.stringify(counts)}`);
-      await sleep(100);
-    }
+    gate.require();
+    await startSocketZoo(NS, children, 'ss oracle');
   }, 40_000);
 
-  afterAll(() => {
-    for (const child of [helper, deferHelper]) {
-      if (child?.pid === undefined) continue;
-      try {
-        process.kill(-child.pid, 'SIGKILL'); // the helper's process group (ip netns exec execs into it)
-      } catch {
-        // already gone
-      }
-    }
-    spawnSync('ip', ['netns', 'del', NS], { stdio: 'ignore', timeout: 10_000 });
-  });
+  afterAll(async () => {
+    await killAll(children);
+    deleteNetns(NS);
+  }, 20_000);
 
   it('the namespace holds the socket zoo (every state the battery relies on)', () => {
     const states = new Set(ssLines([]).map((l) => l.split(/\s+/)[0]));

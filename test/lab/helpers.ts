@@ -1,16 +1,15 @@
 /**
- * Shared helpers of the lab's end-to-end tests: the root gate (skip loudly on a laptop,
- * fail under CI), running the built CLI in the background with bounded waits, and
- * reading `ss` / counters inside a lab namespace with the system's own tools.
+ * Shared helpers of the lab's end-to-end tests: the lab's root gate (skip loudly on a
+ * laptop, fail under CI), running the built CLI in the background with bounded waits, and
+ * finding and removing the namespaces lab runs leave. Reading `ss` and the counters inside
+ * a namespace is in ../helpers/netns.ts.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { CLI as BUILT_CLI } from '../cli/run-cli.js';
+import { deleteNetns, IN_CI, IS_ROOT, netnsNames } from '../helpers/netns.js';
 
 /** The built CLI; TCPSTATE_TEST_CLI points the lab tests at another entry point (a partial build). */
 export const CLI = process.env['TCPSTATE_TEST_CLI'] ?? BUILT_CLI;
-
-export const IS_ROOT = process.getuid?.() === 0;
-export const IN_CI = process.env['CI'] === 'true';
 
 /** Call at the top of a lab test file: returns true when the suite may run. */
 export function labAvailable(file: string): boolean {
@@ -73,52 +72,8 @@ export async function waitForNamespace(bg: Background, timeoutMs = 15_000): Prom
   }
 }
 
-export interface SsLine {
-  readonly state: string;
-  readonly recvQ: number;
-  readonly sendQ: number;
-  readonly local: string;
-  readonly peer: string;
-}
-
-/** Parses `ss -tanH` output. */
-export function parseSsLines(text: string): SsLine[] {
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => {
-      const f = l.trim().split(/\s+/);
-      return { state: f[0] ?? '', recvQ: Number(f[1]), sendQ: Number(f[2]), local: f[3] ?? '', peer: f[4] ?? '' };
-    });
-}
-
-/** `ip netns exec NS ss -tanH`, parsed. */
-export function ssIn(ns: string): SsLine[] {
-  const r = spawnSync('ip', ['netns', 'exec', ns, 'ss', '-tanH'], { encoding: 'utf8', timeout: 10_000 });
-  if (r.status !== 0) throw new Error(`ss in ${ns} failed: ${r.stderr}`);
-  return parseSsLines(r.stdout);
-}
-
-/** TcpExt counters of a namespace, from its own /proc/net/netstat (read by cat inside it). */
-export function tcpExtIn(ns: string): Map<string, number> {
-  const r = spawnSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/netstat'], { encoding: 'utf8', timeout: 10_000 });
-  const out = new Map<string, number>();
-  const lines = r.stdout.split('\n');
-  for (let i = 0; i + 1 < lines.length; i += 2) {
-    const h = (lines[i] ?? '').split(/\s+/);
-    const v = (lines[i + 1] ?? '').split(/\s+/);
-    if (h[0] !== 'TcpExt:') continue;
-    for (let j = 1; j < h.length; j++) out.set(h[j] ?? '', Number(v[j]));
-  }
-  return out;
-}
-
 export function labNamespaces(): string[] {
-  const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', timeout: 10_000 });
-  return r.stdout
-    .split('\n')
-    .map((l) => l.split(' ')[0] ?? '')
-    .filter((n) => n.startsWith('tcpstate-lab-'));
+  return netnsNames().filter((n) => n.startsWith('tcpstate-lab-'));
 }
 
 /** Lab namespaces created by one of these pids. */
@@ -137,5 +92,5 @@ export async function reap(bgs: readonly Background[]): Promise<void> {
   for (const bg of bgs) if (bg.child.exitCode === null && bg.child.signalCode === null) bg.child.kill('SIGTERM');
   await Promise.race([Promise.all(bgs.map((b) => b.done)), new Promise((r) => setTimeout(r, 5000))]);
   for (const bg of bgs) if (bg.child.exitCode === null && bg.child.signalCode === null) bg.child.kill('SIGKILL');
-  for (const ns of namespacesOf(bgs.map((b) => b.pid))) spawnSync('ip', ['netns', 'del', ns], { timeout: 10_000 });
+  deleteNetns(...namespacesOf(bgs.map((b) => b.pid)));
 }

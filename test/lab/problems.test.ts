@@ -3,7 +3,8 @@
  * /proc/net/netstat read inside the namespace) while it holds.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { labAvailable, namespacesOf, reap, ssIn, startCli, tcpExtIn, waitForNamespace, type Background, type SsLine } from './helpers.js';
+import { ssIn, tcpExtIn, type SsLine } from '../helpers/netns.js';
+import { labAvailable, namespacesOf, reap, startCli, waitForNamespace, type Background } from './helpers.js';
 
 const enabled = labAvailable('test/lab/problems.test.ts');
 

@@ -4,18 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATE_INFO, TCP_STATES, type TcpState } from '../../src/core/states.js';
-import {
-  hostTunDevices,
-  labAvailable,
-  namespacesOf,
-  reap,
-  runCliAsync,
-  ssIn,
-  startCli,
-  waitForNamespace,
-  type Background,
-  type SsLine,
-} from './helpers.js';
+import { ssIn, type SsLine } from '../helpers/netns.js';
+import { hostTunDevices, labAvailable, namespacesOf, reap, runCliAsync, startCli, waitForNamespace, type Background } from './helpers.js';
 
 const enabled = labAvailable('test/lab/states.test.ts');
 

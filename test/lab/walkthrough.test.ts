@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { STATE_INFO, type TcpState } from '../../src/core/states.js';
-import { labAvailable, namespacesOf, parseSsLines, runCliAsync } from './helpers.js';
+import { parseSsLines } from '../helpers/netns.js';
+import { labAvailable, namespacesOf, runCliAsync } from './helpers.js';
 
 const enabled = labAvailable('test/lab/walkthrough.test.ts');
 

@@ -11,11 +11,12 @@
  *
  * Needs root and iproute2: skips loudly otherwise, and fails when CI=true.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATE_INFO } from '../../src/core/states.js';
 import type { DumpQuery, SocketRecord, SourceName } from '../../src/records/socket.js';
+import { createNetns, deleteNetns, killAll, netnsGate, run, spawnInNetns, ssText, waitForReady, waitForSs } from '../helpers/netns.js';
 
 const HELPER = fileURLToPath(new URL('./helper.mjs', import.meta.url));
 const RUNNER = fileURLToPath(new URL('./runner.mjs', import.meta.url));
@@ -51,17 +52,6 @@ interface SsSocket {
   readonly ino: number;
   readonly timer: { kind: string; text: string; ms: number; granularity: number; retrans: number } | null;
   readonly info: Readonly<Record<string, string>>;
-}
-
-function run(cmd: string, args: readonly string[], timeout = 20_000): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024 });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
-
-function tool(cmd: string, arg: string): boolean {
-  return spawnSync(cmd, [arg], { encoding: 'utf8', timeout: 5000 }).status === 0;
 }
 
 /** The ss spelling of a record's socket: `STATE local peer` (`*` for a zero peer port). */
@@ -161,33 +151,25 @@ export function sportGeBytecode(port: number): string {
 
 export function defineSourceSuite(name: SourceName): void {
   const other: SourceName = name === 'sock-diag' ? 'proc' : 'sock-diag';
-  const isRoot = process.getuid?.() === 0;
-  const ci = process.env['CI'] === 'true';
-  const missing = !isRoot
-    ? 'needs root (it creates a network namespace)'
-    : !tool('ip', '-V') || !tool('ss', '-V')
-      ? 'needs iproute2 (ip and ss)'
-      : null;
+  const gate = netnsGate(`the live ${name} source suite`, { rootFor: 'it creates a network namespace' }, 'It fails instead when CI=true.');
 
-  if (missing !== null && !ci) {
-    console.warn(`\n*** SKIPPING the live ${name} source suite: ${missing} (it fails instead when CI=true) ***\n`);
-    describe.skip(`${name} source against ss in a private namespace (${missing})`, () => {
+  if (gate.skip) {
+    describe.skip(`${name} source against ss in a private namespace (${gate.missing ?? ''})`, () => {
       it('skipped', () => undefined);
     });
     return;
   }
 
   describe(`${name} source against ss in a private namespace`, () => {
-    if (missing !== null) {
+    if (gate.missing !== null) {
       it('has what it needs (CI=true)', () => {
-        throw new Error(`the live ${name} source suite ${missing}`);
+        gate.require();
       });
       return;
     }
 
     const ns = `tcpstate-test-src-${process.pid}-${name}`;
-    let helper: ChildProcess | null = null;
-    let helperErr = '';
+    const helpers: ChildProcess[] = [];
     let mine: SocketRecord[] = [];
     let withInfo: SocketRecord[] = [];
     let onlyTimeWait: SocketRecord[] = [];
@@ -198,9 +180,8 @@ export function defineSourceSuite(name: SourceName): void {
     let ss: SsSocket[] = [];
     let dumpMs = 0;
 
-    const inNs = (cmd: string, args: readonly string[]): string => run('ip', ['netns', 'exec', ns, cmd, ...args]);
     const runner = (source: SourceName, queries: readonly RunnerQuery[]): SocketRecord[][] => {
-      const out = JSON.parse(inNs(process.execPath, [RUNNER, DIST, JSON.stringify({ source, queries })])) as RunnerOutput;
+      const out = JSON.parse(run('ip', ['netns', 'exec', ns, process.execPath, RUNNER, DIST, JSON.stringify({ source, queries })], 20_000)) as RunnerOutput;
       if (out.error !== undefined) throw new Error(`runner (${source}): ${out.error.code ?? ''} ${out.error.message}`);
       if (out.source !== source) throw new Error(`runner used ${out.source ?? '?'} instead of ${source}`);
       dumpMs = out.ms?.[0] ?? 0;
@@ -208,36 +189,13 @@ export function defineSourceSuite(name: SourceName): void {
     };
 
     beforeAll(async () => {
-      run('ip', ['netns', 'add', ns]);
-      inNs('ip', ['link', 'set', 'lo', 'up']);
-      inNs('ip', ['-6', 'addr', 'add', '2001:db8::1:0:0:1/128', 'dev', 'lo', 'nodad']);
-      const h = spawn('ip', ['netns', 'exec', ns, process.execPath, HELPER], { stdio: ['ignore', 'pipe', 'pipe'] });
-      helper = h;
-      h.stderr.on('data', (d: Buffer) => (helperErr += d.toString()));
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`helper not ready after 20 s: ${helperErr}`)), 20_000);
-        let out = '';
-        h.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.includes('"ready":true')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        h.on('exit', (code) => {
-          clearTimeout(timer);
-          reject(new Error(`helper exited ${String(code)}: ${helperErr}`));
-        });
-      });
+      createNetns(ns, [['-6', 'addr', 'add', '2001:db8::1:0:0:1/128', 'dev', 'lo', 'nodad']]);
+      const h = spawnInNetns(ns, [process.execPath, HELPER], { detached: false });
+      helpers.push(h);
+      await waitForReady(h, 'helper', '"ready":true', { timeoutMs: 20_000 });
       // Bounded wait until the kernel shows every state the helper set up.
       const want = ['TIME-WAIT', 'FIN-WAIT-2', 'CLOSE-WAIT', 'SYN-SENT', 'LISTEN     2'];
-      const deadline = Date.now() + 5000;
-      for (;;) {
-        const text = inNs('ss', ['-tanH']);
-        if (want.every((w) => text.includes(w))) break;
-        if (Date.now() > deadline) throw new Error(`sockets not in place after 5 s:\n${text}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitForSs(ns, (text) => want.every((w) => text.includes(w)), 5000);
       const results = runner(name, [
         { families: ['ipv4', 'ipv6'], stateMask: ALL, info: false },
         { families: ['ipv4', 'ipv6'], stateMask: ALL, info: true },
@@ -246,19 +204,14 @@ export function defineSourceSuite(name: SourceName): void {
         { families: ['ipv6'], stateMask: ALL, info: false },
         { families: ['ipv4', 'ipv6'], stateMask: LISTEN_BIT, info: false, bytecodeHex: sportGeBytecode(7003) },
       ]);
-      ss = parseSs(inNs('ss', ['-tanHei']));
+      ss = parseSs(ssText(ns, [], '-tanHei'));
       [mine = [], withInfo = [], onlyTimeWait = [], listenEstab = [], onlyV6 = [], filtered = []] = results;
       theirs = runner(other, [{ families: ['ipv4', 'ipv6'], stateMask: ALL, info: false }])[0] ?? [];
     }, 60_000);
 
     afterAll(async () => {
-      const h = helper;
-      if (h !== null && h.exitCode === null && h.signalCode === null) {
-        const exited = new Promise<void>((r) => h.once('exit', () => r()));
-        h.kill('SIGKILL');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      }
-      spawnSync('ip', ['netns', 'del', ns], { timeout: 10_000 });
+      await killAll(helpers, 5000);
+      deleteNetns(ns);
     }, 20_000);
 
     it('reports exactly the sockets ss reports (state, local, remote)', () => {

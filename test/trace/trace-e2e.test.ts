@@ -15,23 +15,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../cli/run-cli.js';
+import { createNetns, deleteNetns, killAll, netnsGate, sleep, ssIn, ssText } from '../helpers/netns.js';
 import { startCli, waitForNamespace } from '../lab/helpers.js';
 
 const HELPER = fileURLToPath(new URL('./trace-helper.mjs', import.meta.url));
 const NS = `tcpstate-trace-e2e-${process.pid}`;
-const CI = process.env['CI'] === 'true';
 const TRACING = '/sys/kernel/tracing';
 const ADDR = '127.0.0.77';
 const N = 3;
 
-function missingPrerequisite(): string | null {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root (tracefs and ip netns need it)';
-  if (spawnSync('ip', ['-V'], { stdio: 'ignore', timeout: 5000 }).status !== 0) return 'ip (iproute2) not found';
-  return null;
-}
-const missing = missingPrerequisite();
-if (missing !== null && !CI) console.warn(`\n!!! SKIPPING the tcpstate trace end-to-end test: ${missing}. Run as root to check traced transitions against ss. !!!\n`);
+const gate = netnsGate(
+  'the tcpstate trace end-to-end test',
+  { rootFor: 'tracefs and ip netns need it', iproute2: ['ip'] },
+  'Run as root to check traced transitions against ss.',
+);
 
 interface Rec {
   time: string;
@@ -45,7 +42,6 @@ interface Rec {
 }
 
 const ENV = { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', LANG: 'C.UTF-8' };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const children: ChildProcess[] = [];
 
 interface Tracer {
@@ -100,37 +96,24 @@ function records(t: Tracer): Rec[] {
     .map((l) => JSON.parse(l) as Rec);
 }
 
-function run(cmd: string, args: readonly string[]): string {
-  const r = spawnSync(cmd, args as string[], { encoding: 'utf8', timeout: 15_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
 /** `ss -tanH` in NS: [state, local, remote]. */
 function ss(): [string, string, string][] {
-  return run('ip', ['netns', 'exec', NS, 'ss', '-tanH'])
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => {
-      const f = l.trim().split(/\s+/);
-      return [f[0] ?? '', f[3] ?? '', f[4] ?? ''];
-    });
+  return ssIn(NS).map((l) => [l.state, l.local, l.peer]);
 }
 
 const sig = (r: Rec): string =>
   r.event === 'transition' ? `${r.from}>${r.to}` : `${r.event}:${r.from ?? '-'}`;
 const ep = (a: { address: string; port: number }): string => `${a.address}:${a.port}`;
 
-describe.skipIf(missing !== null && !CI)('tcpstate trace in a private namespace', () => {
+describe.skipIf(gate.skip)('tcpstate trace in a private namespace', () => {
   beforeAll(() => {
-    if (missing !== null) throw new Error(`CI=true but the trace e2e test cannot run: ${missing}`);
-    run('ip', ['netns', 'add', NS]);
-    run('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
+    gate.require();
+    createNetns(NS);
   });
-  afterAll(() => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    spawnSync('ip', ['netns', 'del', NS], { timeout: 10_000 });
-  });
+  afterAll(async () => {
+    await killAll(children);
+    deleteNetns(NS);
+  }, 20_000);
 
   it('reports exact sequences for each way of closing, TIME_WAIT / FIN_WAIT_2 as ss shows them', async () => {
     const tracer = startTracer(['--ndjson', '( sport >= :47101 and sport <= :47105 ) or ( dport >= :47101 and dport <= :47105 )']);
@@ -217,7 +200,7 @@ describe.skipIf(missing !== null && !CI)('tcpstate trace in a private namespace'
     const lab = startCli(['lab', 'closing', '--hold', '1']);
     children.push(lab.child);
     const ns = await waitForNamespace(lab, 30_000);
-    const rows = run('ip', ['netns', 'exec', ns, 'ss', '-tanH', 'state', 'closing']).trim().split(/\s+/);
+    const rows = ssText(ns, ['state', 'closing']).trim().split(/\s+/);
     const local = rows[2] ?? '';
     expect(local).toMatch(/:\d+$/);
     await lab.done;

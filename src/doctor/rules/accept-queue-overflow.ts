@@ -8,7 +8,8 @@
  * Limitations: the /proc source cannot see the backlog (reports 0), so the fill check
  * needs sock-diag; counters since boot only raise `info`.
  */
-import { counterDelta, n, pct } from '../format.js';
+import { n, pct } from '../../format/number.js';
+import { counterDelta } from '../readings.js';
 import { worst, type Rule, type Severity } from '../types.js';
 
 export const acceptQueueOverflow: Rule<'accept-queue-overflow'> = {

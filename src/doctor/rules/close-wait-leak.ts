@@ -9,7 +9,7 @@
  * Limitations: processes are found through /proc/PID/fd, which needs root for other
  * users' processes; a socket shared by several processes is credited to the lowest pid.
  */
-import { n } from '../format.js';
+import { n } from '../../format/number.js';
 import type { ProcessCount } from '../observe.js';
 import { byLevels, worst, type Rule } from '../types.js';
 

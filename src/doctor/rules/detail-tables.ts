@@ -1,5 +1,5 @@
 /** Evidence tables shared by the rules that look at one state's details. */
-import { n } from '../format.js';
+import { n } from '../../format/number.js';
 import type { StateDetail } from '../observe.js';
 import type { EvidenceTable } from '../types.js';
 

@@ -8,7 +8,7 @@
  * the kernel had picked the port; with tcp_tw_reuse a TIME_WAIT port can be taken over
  * for a new outgoing connection, so the range is less tight than the count suggests.
  */
-import { n, pct } from '../format.js';
+import { n, pct } from '../../format/number.js';
 import type { DestinationUse } from '../observe.js';
 import type { Rule, Severity } from '../types.js';
 

@@ -11,7 +11,7 @@
  * waiting ahead of the FIN; a slow link shows Send-Q briefly without a problem, which is
  * why one such socket is only `info`.
  */
-import { bytes, n } from '../format.js';
+import { bytes, n } from '../../format/number.js';
 import { byLevels, type Rule } from '../types.js';
 import { peerTable, timerTable } from './detail-tables.js';
 

@@ -8,7 +8,7 @@
  * Limitations: an orphan's timer may show as `timewait` (the kernel reuses that timer);
  * orphan/half-closed is told by the inode, which the /proc source also reports.
  */
-import { n } from '../format.js';
+import { n } from '../../format/number.js';
 import { byLevels, type Rule } from '../types.js';
 import { peerTable, timerTable } from './detail-tables.js';
 

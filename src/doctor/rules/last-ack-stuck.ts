@@ -7,7 +7,7 @@
  * Limitations: a burst of closes on a slow path shows LAST_ACK briefly; the retransmission
  * count tells stuck sockets from passing ones.
  */
-import { n } from '../format.js';
+import { n } from '../../format/number.js';
 import { byLevels, type Rule } from '../types.js';
 import { peerTable, timerTable } from './detail-tables.js';
 

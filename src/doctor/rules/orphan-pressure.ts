@@ -8,7 +8,8 @@
  * Limitations: /proc/net/sockstat's orphan count and tcp_mem are global to the kernel,
  * not per namespace; TCPAbortOnMemory since boot only raises `info`.
  */
-import { counterDelta, n, pct, sysctlNumber } from '../format.js';
+import { n, pct } from '../../format/number.js';
+import { counterDelta, sysctlNumber } from '../readings.js';
 import { worst, type Rule, type Severity } from '../types.js';
 
 const ORPHAN_STATES = ['FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSING', 'LAST_ACK'] as const;

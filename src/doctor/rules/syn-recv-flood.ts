@@ -8,7 +8,8 @@
  * Limitations: SYN cookies leave no socket behind, so during a flood the table shows at
  * most the queue; the counters tell the rest. Counters since boot only raise `info`.
  */
-import { counterDelta, n } from '../format.js';
+import { n } from '../../format/number.js';
+import { counterDelta } from '../readings.js';
 import { byLevels, worst, type Rule, type Severity } from '../types.js';
 
 const COUNTERS = ['SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDoCookies', 'TCPReqQFullDrop'] as const;

@@ -7,7 +7,7 @@
  * Limitations: a burst of connects to a distant host shows SYN_SENT briefly without
  * retransmissions; those only count towards the per-destination levels.
  */
-import { n } from '../format.js';
+import { n } from '../../format/number.js';
 import { byLevels, worst, type Rule } from '../types.js';
 
 export const synSentStalled: Rule<'syn-sent-stalled'> = {

@@ -11,7 +11,8 @@
  * TIME_WAIT early and tcp_tw_reuse lets new connections take over old ones, both of
  * which make the estimate low.
  */
-import { counterDelta, n, pct, rate, sysctlNumber } from '../format.js';
+import { n, pct, rate } from '../../format/number.js';
+import { counterDelta, sysctlNumber } from '../readings.js';
 import { byLevels, worst, type Rule, type Severity } from '../types.js';
 
 const TIME_WAIT_SECONDS = 60;

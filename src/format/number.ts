@@ -1,4 +1,7 @@
-/** Number formatting shared by rules and rendering. */
+/**
+ * Numbers for people: thousands separators, shares, byte sizes, rates. Shared by the CLI
+ * renderers and the doctor's findings.
+ */
 
 /**
  * 12345 → "12,345". Written out because the first toLocaleString() call loads ICU data,
@@ -28,23 +31,4 @@ export function bytes(b: number): string {
 /** A per-second rate with sensible precision. */
 export function rate(x: number): string {
   return x >= 10 ? String(Math.round(x)) : x.toFixed(1);
-}
-
-export function sysctlNumber(v: string | null | undefined): number | null {
-  if (v === null || v === undefined) return null;
-  const x = Number(v.trim());
-  return Number.isFinite(x) ? x : null;
-}
-
-/** Counter increase between two observations (null without sampling or when unknown). */
-export function counterDelta(
-  before: { readonly tcpExt: Readonly<Record<string, number>> } | null,
-  now: { readonly tcpExt: Readonly<Record<string, number>> },
-  name: string,
-): number | null {
-  if (before === null) return null;
-  const a = before.tcpExt[name];
-  const b = now.tcpExt[name];
-  if (a === undefined || b === undefined) return null;
-  return Math.max(0, b - a);
 }
