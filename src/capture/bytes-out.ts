@@ -34,6 +34,13 @@ export function asciiBytes(s: string): AsciiText {
  */
 const SLACK = 8;
 
+/** "00" to "99" as ASCII octets. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[i * 2] = 48 + Math.floor(i / 10);
+  DIGIT_PAIRS[i * 2 + 1] = 48 + (i % 10);
+}
+
 export type FlushTarget = (bytes: Uint8Array, length: number) => void;
 
 export class ByteSink {
@@ -238,16 +245,33 @@ export class ByteSink {
       b[this.n++] = 48 + x;
       return;
     }
-    let digits = 1;
-    for (let v = x; v >= 10; v = (v / 10) >>> 0) digits++;
+    if (x >= 0x80000000) {
+      // Above int32 (rare here): the general digit loop.
+      let digits = 1;
+      for (let v = x; v >= 10; v = Math.floor(v / 10)) digits++;
+      let at = this.n + digits;
+      this.n = at;
+      for (let v = x; at > this.n - digits; v = Math.floor(v / 10)) b[--at] = 48 + (v % 10);
+      return;
+    }
+    // Two digits per step from a table, with int32 division (a multiplication once compiled).
+    let v = x | 0;
+    const digits = v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
     let at = this.n + digits;
     this.n = at;
-    let v = x;
-    do {
-      const q = (v / 10) >>> 0;
-      b[--at] = 48 + v - q * 10;
+    while (v >= 100) {
+      const q = (v / 100) | 0;
+      const r = (v - q * 100) << 1;
+      b[--at] = DIGIT_PAIRS[r + 1] as number;
+      b[--at] = DIGIT_PAIRS[r] as number;
       v = q;
-    } while (v > 0);
+    }
+    if (v >= 10) {
+      b[--at] = DIGIT_PAIRS[(v << 1) + 1] as number;
+      b[--at] = DIGIT_PAIRS[v << 1] as number;
+    } else {
+      b[--at] = 48 + v;
+    }
   }
 
   address(w0: number, w1: number, w2: number, w3: number, family: 'ipv4' | 'ipv6'): void {

@@ -45,16 +45,6 @@ export function loadLibc(): Libc {
   }
 }
 
-/** Why the FFI cannot load, or null when it loads (loading it if not yet tried). */
-export function libcUnavailableReason(): string | null {
-  try {
-    loadLibc();
-    return null;
-  } catch (e) {
-    return e instanceof FfiUnavailableError ? (failure ?? e.message) : String(e);
-  }
-}
-
 function build(): Libc {
   if (process.platform !== 'linux') throw new Error(`sock_diag is Linux-only (this is ${process.platform})`);
   const c = libc();
