@@ -35,7 +35,7 @@ import { decodeTcp, newTcpHeader } from '../wire/tcp.js';
 import { ByteSink } from './bytes-out.js';
 import { Connection, type ConnectionRecord } from './connection.js';
 import { EV_CREATE, EV_END, EV_RECORD, EV_SWEEP, PHASE_CREATE, PHASE_REUSE_FINISH, PHASE_SWEEP_FINISH, PHASE_SWEEP_RELEASE, R_CODES, R_END, R_HEAD_END, R_NOW, R_ORIG_DEADLINE, R_RESP_DEADLINE, R_START, type ShardOutput } from './shard.js';
-import { NEWLINE, stateCode, writeStates, writeWaitingLine } from './record-states.js';
+import { NEWLINE, stateCode, WaitingLines, writeStates } from './record-states.js';
 import { zeekFlipsRoles } from './zeek.js';
 
 export interface AnalyzerOptions {
@@ -123,10 +123,7 @@ export class CaptureAnalyzer {
   /** Shard mode: the phase of the current packet in which connections are finished (see ./shard.ts). */
   private phase = PHASE_SWEEP_FINISH;
   /** NDJSON mode: the text of records waiting for TIME_WAIT to end, and per record 7 numbers (see `finishJson`). */
-  private readonly jsonWaiting = new ByteSink(1 << 20, null);
-  private jsonMeta = new Float64Array(7 * 1024);
-  private jsonMetaHead = 0;
-  private jsonMetaTail = 0;
+  private readonly jsonWaiting = new WaitingLines();
 
   constructor(options: AnalyzerOptions) {
     this.options = options;
@@ -461,11 +458,7 @@ export class CaptureAnalyzer {
   /** Shard mode: the capture is being ended (connections finish at packet number packets + 1). */
   private ending = false;
 
-  /**
-   * NDJSON mode: the line goes out now, or, while a side is in TIME_WAIT, its text waits
-   * in `jsonWaiting` split around the final states, with [chunk, start, end of the part
-   * before the states, end, orig deadline, resp deadline, both states] in `jsonMeta`.
-   */
+  /** NDJSON mode: the line goes out now, or, while a side is in TIME_WAIT, waits as text. */
   private finishJson(conn: Connection, o: number, r: number): void {
     const ob = conn.observer;
     if (o < 0 && r < 0) {
@@ -476,52 +469,11 @@ export class CaptureAnalyzer {
       out.lit(NEWLINE);
       return;
     }
-    const q = this.jsonWaiting;
-    q.begin();
+    const q = this.jsonWaiting.begin();
     conn.writeJsonHead(q);
     const headLength = q.n - q.mark;
     conn.writeJsonTail(q);
-    if (this.jsonMetaTail + 7 > this.jsonMeta.length) {
-      const live = this.jsonMetaTail - this.jsonMetaHead;
-      const next = live * 2 + 7 > this.jsonMeta.length ? new Float64Array(this.jsonMeta.length * 2) : this.jsonMeta;
-      next.copyWithin(0, this.jsonMetaHead, this.jsonMetaTail);
-      if (next !== this.jsonMeta) next.set(this.jsonMeta.subarray(this.jsonMetaHead, this.jsonMetaTail));
-      this.jsonMeta = next;
-      this.jsonMetaHead = 0;
-      this.jsonMetaTail = live;
-    }
-    const m = this.jsonMeta;
-    const t = this.jsonMetaTail;
-    m[t] = q.chunkSeq;
-    m[t + 1] = q.mark;
-    m[t + 2] = q.mark + headLength;
-    m[t + 3] = q.n;
-    m[t + 4] = o;
-    m[t + 5] = r;
-    m[t + 6] = stateCode(ob.orig.state) * 16 + stateCode(ob.resp.state);
-    this.jsonMetaTail = t + 7;
-  }
-
-  /** NDJSON mode of `release`. */
-  private releaseJson(now: number, all: boolean): void {
-    const out = this.json as ByteSink;
-    const q = this.jsonWaiting;
-    const m = this.jsonMeta;
-    if (this.jsonMetaHead === this.jsonMetaTail) return;
-    while (this.jsonMetaHead < this.jsonMetaTail) {
-      const h = this.jsonMetaHead;
-      const o = m[h + 4] as number;
-      const r = m[h + 5] as number;
-      if (!all && Math.max(o, r) > now) break;
-      this.jsonMetaHead = h + 7;
-      writeWaitingLine(out, q.chunk(m[h] as number), m[h + 1] as number, m[h + 2] as number, m[h + 3] as number, o, r, m[h + 6] as number, now);
-    }
-    if (this.jsonMetaHead === this.jsonMetaTail) {
-      this.jsonMetaHead = this.jsonMetaTail = 0;
-      q.reset();
-    } else {
-      q.releaseBefore(m[this.jsonMetaHead] as number);
-    }
+    this.jsonWaiting.commit(headLength, o, r, stateCode(ob.orig.state) * 16 + stateCode(ob.resp.state));
   }
 
   /** Records waiting for TIME_WAIT to end, in finishing order (so nearly in deadline order). */
@@ -539,7 +491,7 @@ export class CaptureAnalyzer {
       return;
     }
     if (this.json !== null) {
-      this.releaseJson(now, all);
+      this.jsonWaiting.release(this.json, now, all);
       return;
     }
     const q = this.waiting;

@@ -30,7 +30,6 @@ export interface ShardMessage {
 
 export interface ParallelResult {
   readonly packets: number;
-  readonly records: number;
   readonly failure: TcpstateError | null;
 }
 
@@ -72,7 +71,7 @@ export function captureNdjsonParallel(
           if (merger.done) {
             settled = true;
             out.flush();
-            resolve({ packets, records: merger.records, failure });
+            resolve({ packets, failure });
           }
         } catch (err: unknown) {
           fail(err instanceof Error ? err : new Error(String(err)));

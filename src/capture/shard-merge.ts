@@ -10,7 +10,7 @@
  * before it (`complete`): the order never depends on which thread ran ahead.
  */
 import { asciiBytes, type ByteSink } from './bytes-out.js';
-import { NEWLINE, stateOfCode, writeStates, writeWaitingLine } from './record-states.js';
+import { NEWLINE, stateOfCode, WaitingLines, writeStates } from './record-states.js';
 import {
   EV_CREATE, EV_END, EV_RECORD, EV_SWEEP, PHASE_SWEEP_FINISH, R_CODES, R_END, R_HEAD_END, R_KIND, R_LOCAL, R_NOW, R_ORIG_DEADLINE,
   R_PACKET, R_PHASE, R_RESP_DEADLINE, R_START, ROW, type ShardBatch,
@@ -28,25 +28,12 @@ interface ShardQueue {
   readonly ids: Map<number, number>;
 }
 
-interface Waiting {
-  readonly text: Uint8Array;
-  readonly start: number;
-  readonly headEnd: number;
-  readonly end: number;
-  readonly orig: number;
-  readonly resp: number;
-  readonly codes: number;
-  readonly id: number;
-}
-
 export class ShardMerger {
   private readonly shards: ShardQueue[] = [];
   private readonly out: ByteSink;
   private nextId = 1;
-  private waiting: Waiting[] = [];
-  private waitingHead = 0;
-  /** Records written (lines). */
-  records = 0;
+  /** Lines waiting for TIME_WAIT to end (copied out of their batch, so batches are let go once replayed). */
+  private readonly waiting = new WaitingLines();
 
   constructor(shardCount: number, out: ByteSink) {
     for (let i = 0; i < shardCount; i++) this.shards.push({ batches: [], at: 0, complete: 0, ids: new Map() });
@@ -119,50 +106,34 @@ export class ShardMerger {
         const headEnd = r[at + R_HEAD_END] as number;
         const end = r[at + R_END] as number;
         if (o < 0 && rd < 0) {
-          this.writeId(id);
           const out = this.out;
+          out.ensure(32);
+          out.field(J_ID, id);
           out.copy(b.text, start, headEnd);
           out.ensure(64);
           writeStates(out, stateOfCode(codes >> 4), stateOfCode(codes & 15));
           out.copy(b.text, headEnd, end);
           out.ensure(1);
           out.lit(NEWLINE);
-          this.records++;
         } else {
-          this.waiting.push({ text: b.text, start, headEnd, end, orig: o, resp: rd, codes, id });
+          const q = this.waiting.begin();
+          q.ensure(32);
+          q.field(J_ID, id);
+          q.copy(b.text, start, headEnd);
+          const headLength = q.n - q.mark;
+          q.copy(b.text, headEnd, end);
+          this.waiting.commit(headLength, o, rd, codes);
         }
         break;
       }
       case EV_SWEEP:
-        this.release(r[at + R_NOW] as number, false);
+        this.waiting.release(this.out, r[at + R_NOW] as number, false);
         break;
       case EV_END:
-        this.release(r[at + R_NOW] as number, true);
+        this.waiting.release(this.out, r[at + R_NOW] as number, true);
         break;
       default:
         throw new Error(`shard event of unknown kind ${String(r[at + R_KIND])}`);
-    }
-  }
-
-  private writeId(id: number): void {
-    this.out.ensure(32);
-    this.out.field(J_ID, id);
-  }
-
-  /** Waiting records whose TIME_WAIT ended by `now` (all of them when `all`), in the order they finished. */
-  private release(now: number, all: boolean): void {
-    const q = this.waiting;
-    while (this.waitingHead < q.length) {
-      const w = q[this.waitingHead] as Waiting;
-      if (!all && Math.max(w.orig, w.resp) > now) break;
-      this.waitingHead++;
-      this.writeId(w.id);
-      writeWaitingLine(this.out, w.text, w.start, w.headEnd, w.end, w.orig, w.resp, w.codes, now);
-      this.records++;
-    }
-    if (this.waitingHead > 4096 && this.waitingHead * 2 > q.length) {
-      this.waiting = q.slice(this.waitingHead);
-      this.waitingHead = 0;
     }
   }
 }
