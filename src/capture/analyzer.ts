@@ -34,7 +34,6 @@ import type { PacketRecord } from '../wire/pcap.js';
 import { decodeTcp, newTcpHeader } from '../wire/tcp.js';
 import { ByteSink } from './bytes-out.js';
 import { Connection, type ConnectionRecord } from './connection.js';
-import { EV_CREATE, EV_END, EV_RECORD, EV_SWEEP, PHASE_CREATE, PHASE_REUSE_FINISH, PHASE_SWEEP_FINISH, PHASE_SWEEP_RELEASE, R_CODES, R_END, R_HEAD_END, R_NOW, R_ORIG_DEADLINE, R_RESP_DEADLINE, R_START, type ShardOutput } from './shard.js';
 import { NEWLINE, stateCode, WaitingLines, writeStates } from './record-states.js';
 import { zeekFlipsRoles } from './zeek.js';
 
@@ -57,11 +56,6 @@ export interface AnalyzerOptions {
    * built. Timelines are not written this way (`timeline` is ignored).
    */
   readonly ndjson?: ByteSink;
-  /**
-   * Analyse only the connections of this shard (see ./shard.ts): records go to its output
-   * as parts and event rows, for the assembler; `ndjson` and `onConnection` are unused.
-   */
-  readonly shard?: ShardOutput;
 }
 
 export interface CaptureCounters {
@@ -119,9 +113,6 @@ export class CaptureAnalyzer {
   private readonly keepTimeline: boolean;
   private readonly onConnection: (r: ConnectionRecord, conn: Connection | null) => void;
   private readonly json: ByteSink | null;
-  private readonly shard: ShardOutput | null;
-  /** Shard mode: the phase of the current packet in which connections are finished (see ./shard.ts). */
-  private phase = PHASE_SWEEP_FINISH;
   /** NDJSON mode: the text of records waiting for TIME_WAIT to end, and per record 7 numbers (see `finishJson`). */
   private readonly jsonWaiting = new WaitingLines();
 
@@ -130,9 +121,8 @@ export class CaptureAnalyzer {
     this.profile = options.profile ?? LINUX_PROFILE;
     this.idle = options.idleTimeoutSec ?? 300;
     this.linger = options.closedLingerSec ?? 5;
-    this.shard = options.shard ?? null;
-    this.json = this.shard === null ? (options.ndjson ?? null) : null;
-    this.keepTimeline = this.json === null && this.shard === null && (options.timeline === true || options.logConnection !== undefined);
+    this.json = options.ndjson ?? null;
+    this.keepTimeline = this.json === null && (options.timeline === true || options.logConnection !== undefined);
     this.onConnection = options.onConnection ?? ignore;
   }
 
@@ -248,13 +238,6 @@ export class CaptureAnalyzer {
     }
     const t = this.tcp;
     const avail = p.offset + p.caplen - tcpOffset;
-    const shard = this.shard;
-    if (shard !== null && avail >= 4 && tcpLenOnWire >= 4) {
-      // Another shard's connection: its ports and addresses say so before the rest is decoded.
-      const sp = ((buf[tcpOffset] as number) << 8) | (buf[tcpOffset + 1] as number);
-      const dp = ((buf[tcpOffset + 2] as number) << 8) | (buf[tcpOffset + 3] as number);
-      if (this.hashOf(family === 'ipv4' ? 4 : 6, src, sp, dst, dp) % shard.count !== shard.index) return;
-    }
     if (!decodeTcp(buf, tcpOffset, Math.min(avail, Math.max(tcpLenOnWire, 0)), t)) {
       if (t.truncated) c.truncated++;
       else c.malformed++;
@@ -288,8 +271,6 @@ export class CaptureAnalyzer {
     const src = this.src;
     const dst = this.dst;
     const hash = this.hashOf(family === 'ipv4' ? 4 : 6, src, sp, dst, dp);
-    const shard = this.shard;
-    if (shard !== null && hash % shard.count !== shard.index) return; // another shard's connection
     const buckets = this.buckets;
     const slot = hash & this.mask;
     let conn = buckets[slot] ?? null;
@@ -311,7 +292,6 @@ export class CaptureAnalyzer {
     }
     const plainSyn = (flags & (SYN | ACK | RST)) === SYN;
     if (conn !== null && plainSyn && this.isReuse(conn, fromOrig, seq)) {
-      this.phase = PHASE_REUSE_FINISH;
       this.finish(conn, time);
       conn = null;
     }
@@ -342,7 +322,6 @@ export class CaptureAnalyzer {
       this.live++;
       if (this.liveList.length > buckets.length) this.grow();
       this.counters.connections++;
-      if (shard !== null) shard.row(EV_CREATE, this.counters.packets, PHASE_CREATE, id);
       fromOrig = !flip;
     } else if (prev !== null) {
       // Move to the front of its chain: the next packet is likely the same connection.
@@ -425,9 +404,7 @@ export class CaptureAnalyzer {
     const ob = conn.observer;
     const o = ob.orig.state === 'TIME_WAIT' ? ob.orig.timeWaitDeadline / 1000 : -1;
     const r = ob.resp.state === 'TIME_WAIT' ? ob.resp.timeWaitDeadline / 1000 : -1;
-    if (this.shard !== null) {
-      this.finishShard(this.shard, conn, o, r);
-    } else if (this.json !== null) {
+    if (this.json !== null) {
       this.finishJson(conn, o, r);
     } else {
       const record = conn.toRecord(addressText, this.options.timeline === true || conn.log !== null);
@@ -437,26 +414,6 @@ export class CaptureAnalyzer {
     // Its record is out (a record keeps its own timeline array): the objects can serve again.
     if (conn.log === null) this.free.push(conn);
   }
-
-  /** Shard mode: the record's text without id and states, and a row saying when, which and how it ended. */
-  private finishShard(out: ShardOutput, conn: Connection, o: number, r: number): void {
-    const text = out.text;
-    const start = text.n;
-    conn.writeJsonHeadAfterId(text);
-    const headEnd = text.n;
-    conn.writeJsonTail(text);
-    const ob = conn.observer;
-    const at = out.row(EV_RECORD, this.ending ? this.counters.packets + 1 : this.counters.packets, this.phase, conn.id);
-    out.set(at, R_START, start);
-    out.set(at, R_HEAD_END, headEnd);
-    out.set(at, R_END, text.n);
-    out.set(at, R_ORIG_DEADLINE, o);
-    out.set(at, R_RESP_DEADLINE, r);
-    out.set(at, R_CODES, stateCode(ob.orig.state) * 16 + stateCode(ob.resp.state));
-  }
-
-  /** Shard mode: the capture is being ended (connections finish at packet number packets + 1). */
-  private ending = false;
 
   /** NDJSON mode: the line goes out now, or, while a side is in TIME_WAIT, waits as text. */
   private finishJson(conn: Connection, o: number, r: number): void {
@@ -482,14 +439,6 @@ export class CaptureAnalyzer {
 
   /** Hands over waiting records whose TIME_WAIT ended by `now`; all of them when `all`. */
   private release(now: number, all: boolean): void {
-    if (this.shard !== null) {
-      // The assembler runs the queue; shard 0 says when (every shard sweeps at the same packets).
-      if (this.shard.index === 0) {
-        const at = this.shard.row(all ? EV_END : EV_SWEEP, this.ending ? this.counters.packets + 1 : this.counters.packets, PHASE_SWEEP_RELEASE, 0);
-        this.shard.set(at, R_NOW, now);
-      }
-      return;
-    }
     if (this.json !== null) {
       this.jsonWaiting.release(this.json, now, all);
       return;
@@ -523,7 +472,6 @@ export class CaptureAnalyzer {
       // The connection's last packet time and whether both sides were over after it.
       if (now - (lastAt[i] as number) > (closed[i] === 1 ? this.linger : this.idle)) done.push(list[i] as Connection);
     }
-    this.phase = PHASE_SWEEP_FINISH;
     for (const c of sortById(done)) this.finish(c, now);
     this.release(now, false);
   }
@@ -531,8 +479,6 @@ export class CaptureAnalyzer {
   /** The capture is over: finish every connection, timers run to the last packet's time. */
   end(): void {
     const now = Number.isNaN(this.counters.lastTime) ? 0 : this.counters.lastTime;
-    this.ending = true;
-    this.phase = PHASE_SWEEP_FINISH;
     for (const c of sortById(this.liveList.slice())) this.finish(c, now);
     this.release(now, true);
   }

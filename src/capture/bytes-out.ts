@@ -51,8 +51,6 @@ export class ByteSink {
   /** Octets written into `buf`. */
   n = 0;
   private readonly target: FlushTarget | null;
-  /** Grows instead of flushing: the text is taken whole with `take`. */
-  private readonly grows: boolean;
   // FIFO use: records are written into chunks of CHUNK octets (a record never spans two);
   // chunks whose records were all read are reused. Memory follows what is queued.
   /** Where the record being written starts in `buf`. */
@@ -63,25 +61,14 @@ export class ByteSink {
   private readonly spare: Uint8Array[] = [];
   private readonly chunkSize: number;
 
-  /**
-   * With a target: an output buffer flushed when full; `'grow'`: one buffer that grows
-   * until `take`; without: a FIFO of records in chunks.
-   */
-  constructor(size: number, target: FlushTarget | null | 'grow') {
+  /** With a target: an output buffer flushed when full; without: a FIFO of records in chunks. */
+  constructor(size: number, target: FlushTarget | null) {
     this.buf = new Uint8Array(size + SLACK);
     this.view = new DataView(this.buf.buffer);
     this.cap = size;
     this.chunkSize = size;
-    this.grows = target === 'grow';
-    this.target = target === 'grow' ? null : target;
+    this.target = target;
     if (target === null) this.chunks.push(this.buf);
-  }
-
-  /** Grow mode: the text written so far (a new buffer of its own); writing starts afresh. */
-  take(): Uint8Array {
-    const text = this.buf.slice(0, this.n);
-    this.n = 0;
-    return text;
   }
 
   ensure(k: number): void {
@@ -89,12 +76,6 @@ export class ByteSink {
   }
 
   private makeRoom(k: number): void {
-    if (this.grows) {
-      const next = new Uint8Array(Math.max(this.buf.length * 2, this.n + k * 2 + SLACK));
-      next.set(this.buf.subarray(0, this.n));
-      this.use(next);
-      return;
-    }
     if (this.target !== null) {
       this.flush();
       if (k > this.cap) this.use(new Uint8Array(k * 2 + SLACK));

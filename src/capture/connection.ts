@@ -335,12 +335,6 @@ export class Connection implements ObserverSink {
   writeJsonHead(out: ByteSink): void {
     out.ensure(1024);
     out.field(J_ID, this.id);
-    this.writeJsonHeadAfterId(out);
-  }
-
-  /** `writeJsonHead` without its first field (`{"id":N`): a shard's records are numbered by the assembler. */
-  writeJsonHeadAfterId(out: ByteSink): void {
-    out.ensure(1024);
     out.field(this.family === 'ipv4' ? J_FAMILY4 : J_FAMILY6, this.start);
     out.field(J_DURATION, round6(this.last - this.start));
     out.lit(J_ORIG_ADDRESS);

@@ -6,8 +6,7 @@
  * only needs "octets read of the file size" redrawn at most 10 times a second on a TTY
  * stderr, and the package and lockfile stay untouched.
  */
-import { fstatSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { fstatSync, writeFileSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BadOptionError, TcpstateError } from '../core/errors.js';
 import { isProfileName, profileByName } from '../core/profile.js';
@@ -16,7 +15,6 @@ import { ByteSink, type FlushTarget } from '../capture/bytes-out.js';
 import { recordToJson, type Connection, type ConnectionRecord, type SideAnomalies } from '../capture/connection.js';
 import { renderConnectionDiagram, renderConnectionSvg } from '../capture/diagram.js';
 import { connectionMatches } from '../capture/filter.js';
-import { captureNdjsonParallel } from '../capture/parallel.js';
 import { readCaptureFile, readCaptureStream } from '../capture/reader.js';
 import { StatsCollector } from '../capture/stats.js';
 import { parseFilter, type Filter } from '../filter/index.js';
@@ -36,7 +34,6 @@ interface CaptureFlags {
   readonly idleTimeout?: string;
   readonly profile?: string;
   readonly progress?: boolean;
-  readonly threads?: string;
 }
 
 export function register(program: Command): void {
@@ -55,7 +52,6 @@ export function register(program: Command): void {
     .option('--timeline', 'include every connection\'s transition timeline in JSON output')
     .option('--idle-timeout <seconds>', 'finish connections idle this long in capture time (memory bound)', '300')
     .option('--profile <name>', 'timer profile for TIME_WAIT: linux (60 s) or rfc9293 (4 min)', 'linux')
-    .option('--threads <n>', 'with --ndjson on a file: worker threads sharing the connections (default: one per CPU up to 4 for files over 16 MiB, else 1)')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (file: string, words: string[], flags: CaptureFlags) => {
       await runCapture(file, words, flags);
@@ -76,11 +72,6 @@ async function runCapture(file: string, words: readonly string[], flags: Capture
   }
   if (flags.svg !== undefined && connId === undefined) throw new BadOptionError('--svg', flags.svg, 'used together with --conn ID');
   const filter: Filter | null = words.length > 0 ? parseFilter(words) : null;
-  let threads: number | undefined;
-  if (flags.threads !== undefined) {
-    threads = Number(flags.threads);
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new BadOptionError('--threads', flags.threads, 'a number of threads from 1 to 64');
-  }
 
   const out = new BufferedOut();
   const stats = new StatsCollector();
@@ -115,18 +106,6 @@ async function runCapture(file: string, words: readonly string[], flags: Capture
 
   let failure: CaptureFormatError | null = null;
   const bar = flags.progress !== false && file !== '-' && process.stderr.isTTY === true ? new ProgressBar() : null;
-  const shards = direct !== null && file !== '-' ? threadsFor(file, threads) : 1;
-  if (direct !== null && shards > 1) {
-    // The same lines, from workers that share the connections (src/capture/parallel.ts).
-    let result;
-    try {
-      result = await captureNdjsonParallel(file, shards, { profile: profileName, idleTimeoutSec: idle }, direct, bar === null ? undefined : (d, t) => bar.update(d, t));
-    } finally {
-      bar?.done();
-    }
-    if (result.failure !== null) throw damaged(result.failure, result.packets);
-    return;
-  }
   try {
     if (file === '-') {
       // A live pipe: records go out as soon as their connection is finished.
@@ -161,27 +140,13 @@ async function runCapture(file: string, words: readonly string[], flags: Capture
     printTable(kept, counters);
   }
   if (flags.zeek === true) process.stdout.write(`#close\t${zeekTime(Date.now() / 1000)}\n`);
-  // Everything before the damage has been printed; the error ends the run (exit 1).
-  if (failure !== null) throw damaged(failure, counters.packets);
-}
-
-function damaged(failure: TcpstateError, packets: number): TcpstateError {
-  return new TcpstateError(
-    failure.code,
-    `${failure.message}; the ${packets} packets before it were analysed. The file is damaged or was cut short: copy it again, or use what was read.`,
-  );
-}
-
-/** Threads for `--ndjson` on a file: as asked, or one per CPU (at most 4) for files over 16 MiB. */
-function threadsFor(file: string, asked: number | undefined): number {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    throw new BadOptionError('FILE', file, 'an existing pcap or pcapng file, or - for standard input');
+  if (failure !== null) {
+    // Everything before the damage has been printed; the error ends the run (exit 1).
+    throw new TcpstateError(
+      failure.code,
+      `${failure.message}; the ${counters.packets} packets before it were analysed. The file is damaged or was cut short: copy it again, or use what was read.`,
+    );
   }
-  if (asked !== undefined) return asked;
-  return size >= 16 << 20 ? Math.min(availableParallelism(), 4) : 1;
 }
 
 function countersJson(c: CaptureCounters): object {
