@@ -14,9 +14,11 @@
  * ratios. A second, 4× smaller file checks that memory follows live connections, not the
  * file size.
  *
+ * `--per N` makes connections of N packets (default 10; more: a download of 1,200-octet
+ * segments between handshake and close, where per-packet work outweighs per-connection work).
  * `--write FILE` only writes the capture.
  *
- * Usage: npx tsc -p tsconfig.json && npx tsc -p bench/tsconfig.json && node build/bench/capture.js [packets] [--rounds N]
+ * Usage: npx tsc -p tsconfig.json && npx tsc -p bench/tsconfig.json && node build/bench/capture.js [packets] [--rounds N] [--per N]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -30,7 +32,11 @@ const SNAP = 96;
 /** Seconds between packets: 10,000 packets/s, so a 2 M-packet capture spans 200 s (> TIME_WAIT). */
 const SPACING = 0.0001;
 
-function writeCapture(path: string, packets: number): number {
+/**
+ * `per` packets per connection: 10 is the short exchange (handshake, request, response,
+ * close); more makes a download: the server sends 1,200-octet segments, each ACKed.
+ */
+function writeCapture(path: string, packets: number, per = 10): number {
   const fd = openSync(path, 'w');
   const out = new Uint8Array(1 << 22);
   let o = 0;
@@ -46,7 +52,10 @@ function writeCapture(path: string, packets: number): number {
   const pkt = new Uint8Array(14 + 20 + 24 + 1500);
   pkt.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]);
   const live = 1000;
-  const PER = 10;
+  const PER = per;
+  // Download shape: data segments between the handshake (3) and the close (3), half of them ACKs.
+  const body = Math.max(0, PER - 6);
+  const served = Math.ceil(body / 2) * 1200;
   let t = 1_700_000_000;
   let written = 0;
   let conn = 0;
@@ -72,7 +81,34 @@ function writeCapture(path: string, packets: number): number {
     let seq = 0;
     let ack = 0;
     let len = 0;
-    switch (k) {
+    if (PER !== 10 && k >= 3) {
+      const j = k - 3;
+      if (j < body) {
+        const q = j >> 1;
+        if (j % 2 === 0) {
+          fromClient = false;
+          flags = 0x18;
+          seq = irs + 1 + q * 1200;
+          ack = iss + 1;
+          len = 1200;
+        } else {
+          seq = iss + 1;
+          ack = irs + 1 + (q + 1) * 1200;
+        }
+      } else if (k === PER - 3) {
+        flags = reset ? 0x14 : 0x11;
+        seq = iss + 1;
+        ack = irs + 1 + served;
+      } else if (k === PER - 2) {
+        fromClient = false;
+        flags = reset ? 0x10 : 0x11;
+        seq = irs + 1 + served;
+        ack = iss + 2;
+      } else {
+        seq = iss + 2;
+        ack = irs + 2 + served;
+      }
+    } else switch (k) {
       case 0: flags = 0x02; seq = iss; break;
       case 1: fromClient = false; flags = 0x12; seq = irs; ack = iss + 1; break;
       case 2: seq = iss + 1; ack = irs + 1; break;
@@ -143,14 +179,17 @@ function have(tool: string): boolean {
 }
 
 const argv = process.argv.slice(2);
-const packets = Number(argv.find((a) => /^\d+$/.test(a)) ?? 2_000_000);
+const packets = Number(argv.find((a, i) => /^\d+$/.test(a) && argv[i - 1] !== '--per' && argv[i - 1] !== '--rounds') ?? 2_000_000);
 const ri = argv.indexOf('--rounds');
 const rounds = ri >= 0 ? Number(argv[ri + 1]) : 3;
+const pi = argv.indexOf('--per');
+const per = pi >= 0 ? Number(argv[pi + 1]) : 10;
+if (!Number.isInteger(per) || per < 10) throw new Error('--per: packets per connection, at least 10');
 const wi = argv.indexOf('--write');
 if (wi >= 0) {
   // Only write the capture (for profiling or other tools), then stop.
   const path = argv[wi + 1] ?? 'bench.pcap';
-  writeCapture(path, packets);
+  writeCapture(path, packets, per);
   console.log(`wrote ${path}`);
   process.exit(0);
 }
@@ -159,8 +198,8 @@ const dir = mkdtempSync(join(tmpdir(), 'tcpstate-bench-capture-'));
 try {
   const file = join(dir, 'bench.pcap');
   const small = join(dir, 'small.pcap');
-  const conns = writeCapture(file, packets);
-  writeCapture(small, Math.floor(packets / 2));
+  const conns = writeCapture(file, packets, per);
+  writeCapture(small, Math.floor(packets / 2), per);
   const load0 = execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ');
   const tools: [string, string, string[]][] = [
     ['tcpstate capture --ndjson', process.execPath, [cli, 'capture', file, '--ndjson', '--no-progress']],
@@ -180,7 +219,7 @@ try {
   const ours = results.get('tcpstate capture --ndjson') ?? [];
   const oursS = median(ours.map((x) => x.seconds));
   const oursCpu = median(ours.map((x) => x.cpu));
-  console.log(`capture: ${packets.toLocaleString('en')} packets, ${conns.toLocaleString('en')} connections (1,000 live at a time), ${cpus().length} CPUs ${cpus()[0]?.model ?? ''}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; medians of ${rounds} rounds; load ${load0} → ${load1}`);
+  console.log(`capture: ${packets.toLocaleString('en')} packets, ${conns.toLocaleString('en')} connections of ${per} packets (1,000 live at a time), ${cpus().length} CPUs ${cpus()[0]?.model ?? ''}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; medians of ${rounds} rounds; load ${load0} → ${load1}`);
   console.log('| tool | median wall s | packets/s (wall) | median CPU s | packets/s (CPU) | peak RSS MB | tcpstate speed-up (wall) | (CPU) |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const [name, runs] of results) {

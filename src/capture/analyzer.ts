@@ -25,6 +25,7 @@
  * header and the total length imply. Tunnels (GRE, VXLAN, IP-in-IP) are not entered.
  */
 import { LINUX_PROFILE, type Profile } from '../core/profile.js';
+import { TCP_STATES } from '../core/states.js';
 import { ACK, RST, SYN } from '../core/segment.js';
 import { u32 } from '../wire/bytes.js';
 import { decodeIpv4, IPPROTO_TCP, ipv4ToString, IPV4_MF, IPV4_MIN_HEADER, newIpv4Header } from '../wire/ipv4.js';
@@ -334,7 +335,7 @@ export class CaptureAnalyzer {
     const ob = conn.observer;
     const i = conn.liveIndex;
     this.liveLast[i] = time;
-    this.liveClosed[i] = over(ob.orig.state) && over(ob.resp.state) ? 1 : 0;
+    this.liveClosed[i] = (OVER >> ob.orig.code) & (OVER >> ob.resp.code) & 1;
   }
 
   private growLive(): void {
@@ -508,10 +509,8 @@ function ignore(): void {
   // no consumer of records (NDJSON mode)
 }
 
-/** Nothing more is expected on the wire from a side in these states. */
-function over(state: string): boolean {
-  return state === 'CLOSED' || state === 'TIME_WAIT' || state === 'LISTEN';
-}
+/** Nothing more is expected on the wire from a side in these states (bits by TCP_STATES index: CLOSED, LISTEN, TIME_WAIT). */
+const OVER = (1 << TCP_STATES.indexOf('CLOSED')) | (1 << TCP_STATES.indexOf('LISTEN')) | (1 << TCP_STATES.indexOf('TIME_WAIT'));
 
 function isOrig(c: Connection, w: Uint32Array): boolean {
   return c.o0 === w[0] && c.o1 === w[1] && c.o2 === w[2] && c.o3 === w[3];

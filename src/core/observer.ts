@@ -275,8 +275,8 @@ export class PassiveObserver {
 
   /** Fires timers due at or before `now` (capture time, ms). */
   advance(now: number): void {
-    this.expire(this.orig, now);
-    this.expire(this.resp, now);
+    if (this.orig.timeWaitDeadline >= 0) this.expire(this.orig, now);
+    if (this.resp.timeWaitDeadline >= 0) this.expire(this.resp, now);
   }
 
   private expire(e: ObservedEndpoint, now: number): void {
