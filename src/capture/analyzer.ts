@@ -4,9 +4,9 @@
  * connection's objects (observer, endpoints, Zeek state) serve the next new connection,
  * so connections cost no allocation either once the peak of live ones is reached.
  *
- * Output: records (`onConnection`), or with `ndjson` the NDJSON lines written straight
- * from the connections into a byte buffer, no record built; a line whose side is in
- * TIME_WAIT waits as text (split around the final states) in a queue of reused chunks.
+ * Output: records (`onConnection`); or rows of numbers (./record-row.ts), no record
+ * built, that the formatter (./row-json.ts) turns into NDJSON lines on this thread
+ * (`ndjson`) or that the caller hands to another thread (`rows`, ./pipeline.ts).
  *
  * Flow table: keyed by the 4-tuple in either direction (a symmetric numeric hash over
  * both addresses and ports into an array of chains; a dense list of live connections
@@ -35,7 +35,8 @@ import type { PacketRecord } from '../wire/pcap.js';
 import { decodeTcp, newTcpHeader } from '../wire/tcp.js';
 import { ByteSink } from './bytes-out.js';
 import { Connection, type ConnectionRecord } from './connection.js';
-import { NEWLINE, stateCode, WaitingLines, writeStates } from './record-states.js';
+import { R_START, RecordRows, ROW_END, ROW_SWEEP } from './record-row.js';
+import { RowFormatter } from './row-json.js';
 import { zeekFlipsRoles } from './zeek.js';
 
 export interface AnalyzerOptions {
@@ -57,6 +58,11 @@ export interface AnalyzerOptions {
    * built. Timelines are not written this way (`timeline` is ignored).
    */
   readonly ndjson?: ByteSink;
+  /**
+   * Instead of records or lines: each finished connection as a row, and a row for each
+   * expiry sweep and for the end, appended here for the caller to take (and clear).
+   */
+  readonly rows?: RecordRows;
 }
 
 export interface CaptureCounters {
@@ -113,17 +119,18 @@ export class CaptureAnalyzer {
   private liveClosed = new Uint8Array(4096);
   private readonly keepTimeline: boolean;
   private readonly onConnection: (r: ConnectionRecord, conn: Connection | null) => void;
-  private readonly json: ByteSink | null;
-  /** NDJSON mode: the text of records waiting for TIME_WAIT to end, and per record 7 numbers (see `finishJson`). */
-  private readonly jsonWaiting = new WaitingLines();
+  /** Row mode (`ndjson` or `rows`): where finished connections go, and the formatter when lines are written here. */
+  private readonly rows: RecordRows | null;
+  private readonly formatter: RowFormatter | null;
 
   constructor(options: AnalyzerOptions) {
     this.options = options;
     this.profile = options.profile ?? LINUX_PROFILE;
     this.idle = options.idleTimeoutSec ?? 300;
     this.linger = options.closedLingerSec ?? 5;
-    this.json = options.ndjson ?? null;
-    this.keepTimeline = this.json === null && (options.timeline === true || options.logConnection !== undefined);
+    this.formatter = options.rows === undefined && options.ndjson !== undefined ? new RowFormatter(options.ndjson) : null;
+    this.rows = options.rows ?? (this.formatter !== null ? new RecordRows() : null);
+    this.keepTimeline = this.rows === null && (options.timeline === true || options.logConnection !== undefined);
     this.onConnection = options.onConnection ?? ignore;
   }
 
@@ -405,8 +412,9 @@ export class CaptureAnalyzer {
     const ob = conn.observer;
     const o = ob.orig.state === 'TIME_WAIT' ? ob.orig.timeWaitDeadline / 1000 : -1;
     const r = ob.resp.state === 'TIME_WAIT' ? ob.resp.timeWaitDeadline / 1000 : -1;
-    if (this.json !== null) {
-      this.finishJson(conn, o, r);
+    if (this.rows !== null) {
+      conn.toRow(this.rows, o, r);
+      this.formatRows();
     } else {
       const record = conn.toRecord(addressText, this.options.timeline === true || conn.log !== null);
       if (o < 0 && r < 0) this.onConnection(record, conn.log !== null ? conn : null);
@@ -416,22 +424,11 @@ export class CaptureAnalyzer {
     if (conn.log === null) this.free.push(conn);
   }
 
-  /** NDJSON mode: the line goes out now, or, while a side is in TIME_WAIT, waits as text. */
-  private finishJson(conn: Connection, o: number, r: number): void {
-    const ob = conn.observer;
-    if (o < 0 && r < 0) {
-      const out = this.json as ByteSink;
-      conn.writeJsonHead(out);
-      writeStates(out, ob.orig.state, ob.resp.state);
-      conn.writeJsonTail(out);
-      out.lit(NEWLINE);
-      return;
-    }
-    const q = this.jsonWaiting.begin();
-    conn.writeJsonHead(q);
-    const headLength = q.n - q.mark;
-    conn.writeJsonTail(q);
-    this.jsonWaiting.commit(headLength, o, r, stateCode(ob.orig.state) * 16 + stateCode(ob.resp.state));
+  /** Lines written on this thread: the rows so far become lines. */
+  private formatRows(): void {
+    if (this.formatter === null || this.rows === null) return;
+    this.formatter.consume(this.rows);
+    this.rows.clear();
   }
 
   /** Records waiting for TIME_WAIT to end, in finishing order (so nearly in deadline order). */
@@ -440,8 +437,11 @@ export class CaptureAnalyzer {
 
   /** Hands over waiting records whose TIME_WAIT ended by `now`; all of them when `all`. */
   private release(now: number, all: boolean): void {
-    if (this.json !== null) {
-      this.jsonWaiting.release(this.json, now, all);
+    if (this.rows !== null) {
+      // Lines waiting for TIME_WAIT go out when the formatter reaches this row.
+      const at = this.rows.add(all ? ROW_END : ROW_SWEEP);
+      this.rows.rows[at + R_START] = now;
+      this.formatRows();
       return;
     }
     const q = this.waiting;

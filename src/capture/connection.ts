@@ -4,12 +4,16 @@
  * `toRecord` turns it into the documented record.
  */
 import type { ObservedEndpoint, ObservedReset, ObservedTransition, ObserverSink } from '../core/observer.js';
-import { asciiBytes, type AsciiText, type ByteSink } from './bytes-out.js';
 import { PassiveObserver } from '../core/observer.js';
 import type { Profile } from '../core/profile.js';
 import { ACK, FIN, RST, SYN, type Segment } from '../core/segment.js';
-import type { TcpState } from '../core/states.js';
-import { ZeekConn, type ZeekConnState } from './zeek.js';
+import { TCP_STATES, type TcpState } from '../core/states.js';
+import {
+  R_BYTES, R_COMPLETENESS, R_CONN_STATE, R_DURATION, R_FAMILY, R_FLAGS, R_HISTORY_AT, R_HISTORY_LENGTH, R_ID, R_INFERRED, R_IP, R_O0, R_OPORT,
+  R_ORIG_DEADLINE, R_ORIG_SIDE, R_ORIG_STATE, R_PACKETS, R_R0, R_RESETS, R_RESETS_AT, R_RESP_DEADLINE, R_RESP_SIDE, R_RESP_STATE, R_RPORT, R_RTT,
+  R_START, R_TRUNCATED, R_WIRE, R_ZEEK_DURATION, R_ZEEK_ORIG_BYTES, R_ZEEK_RESP_BYTES, ROW_RECORD, type RecordRows,
+} from './record-row.js';
+import { ZEEK_CONN_STATES, ZeekConn, type ZeekConnState } from './zeek.js';
 
 /** Wireshark's tcp.completeness bits (epan/dissectors/packet-tcp.c). */
 export const COMPLETENESS_SYN = 1;
@@ -100,37 +104,6 @@ export interface ConnectionRecord {
   anomalies: Anomalies;
   timeline?: TimelineEntry[];
 }
-
-/** Constant fragments of the record's JSON text, as bytes. */
-const J_ID = asciiBytes('{"id":');
-const J_DURATION = asciiBytes(',"duration":');
-const J_ORIG_ADDRESS = asciiBytes(',"originator":{"address":"');
-const J_PORT = asciiBytes('","port":');
-const J_RESP_ADDRESS = asciiBytes('},"responder":{"address":"');
-const J_RESP = asciiBytes(',"resp":');
-const J_BYTES = asciiBytes('},"bytes":{"orig":');
-const J_WIRE_BYTES = asciiBytes('},"wireBytes":{"orig":');
-const J_IP_BYTES = asciiBytes('},"ipBytes":{"orig":');
-const J_STATES = asciiBytes('},"states":');
-const J_ZEEK = asciiBytes(',"zeek":{"connState":"');
-const J_HISTORY = asciiBytes('","history":"');
-const J_ORIG_BYTES = asciiBytes('","origBytes":');
-const J_RESP_BYTES = asciiBytes(',"respBytes":');
-const J_COMPLETENESS = asciiBytes('},"completeness":');
-const J_RESETS = asciiBytes(',"anomalies":{"resets":[');
-const J_QUOTE_BRACE = asciiBytes('"}');
-const J_SIDE_ORIG = asciiBytes('],"orig":');
-const J_RTT = asciiBytes(',"handshakeRttMs":');
-const J_NULL = asciiBytes('null');
-const J_BRACES = asciiBytes('}}');
-const J_INFERRED_PACKETS = asciiBytes('},"originatorInferred":true,"packets":{"orig":');
-const J_OBSERVED_PACKETS = asciiBytes('},"originatorInferred":false,"packets":{"orig":');
-const J_NEXT_AT = asciiBytes(',{"at":');
-const J_FIRST_AT = asciiBytes('{"at":');
-const J_FAMILY4 = asciiBytes(',"family":"ipv4","start":');
-const J_FAMILY6 = asciiBytes(',"family":"ipv6","start":');
-const J_BY_ORIG = asciiBytes(',"by":"orig","state":"');
-const J_BY_RESP = asciiBytes(',"by":"resp","state":"');
 
 /** One segment object for every connection: the observer reads it during the call only. */
 const SCRATCH: Segment = { seq: 0, ack: 0, flags: 0, window: 0, len: 0 };
@@ -328,65 +301,61 @@ export class Connection implements ObserverSink {
   }
 
   /**
-   * The record's JSON text (what `recordToJson(toRecord(...))` gives without a timeline)
-   * written straight into `out`, in two parts around the final states: `writeJsonHead`
-   * up to `"states":`, `writeJsonTail` from `,"zeek":` to the closing brace.
+   * The record as a row of numbers (see ./record-row.ts) for the NDJSON formatter, with
+   * the sides' TIME_WAIT deadlines (seconds, -1: none); what `toRecord` says, without a
+   * timeline.
    */
-  writeJsonHead(out: ByteSink): void {
-    out.ensure(1024);
-    out.field(J_ID, this.id);
-    out.field(this.family === 'ipv4' ? J_FAMILY4 : J_FAMILY6, this.start);
-    out.field(J_DURATION, round6(this.last - this.start));
-    out.lit(J_ORIG_ADDRESS);
-    out.address(this.o0, this.o1, this.o2, this.o3, this.family);
-    out.field(J_PORT, this.oPort);
-    out.lit(J_RESP_ADDRESS);
-    out.address(this.r0, this.r1, this.r2, this.r3, this.family);
-    out.field(J_PORT, this.rPort);
-    out.field(this.originatorInferred ? J_INFERRED_PACKETS : J_OBSERVED_PACKETS, this.origPackets);
-    out.field(J_RESP, this.respPackets);
-    out.field(J_BYTES, this.origBytes);
-    out.field(J_RESP, this.respBytes);
-    out.field(J_WIRE_BYTES, this.origWire);
-    out.field(J_RESP, this.respWire);
-    out.field(J_IP_BYTES, this.origIp);
-    out.field(J_RESP, this.respIp);
-    out.lit(J_STATES);
-  }
-
-  writeJsonTail(out: ByteSink): void {
+  toRow(out: RecordRows, origDeadline: number, respDeadline: number): void {
     const ob = this.observer;
     const z = this.zeek;
-    out.ensure(1536 + z.historyLength);
-    out.lit(J_ZEEK);
-    out.ascii(z.connState());
-    out.lit(J_HISTORY);
-    out.octets(z.historyBytes, z.historyLength);
-    out.field(J_ORIG_BYTES, z.orig.size());
-    out.field(J_RESP_BYTES, z.resp.size());
-    out.field(J_DURATION, round6(z.duration()));
-    out.field(J_COMPLETENESS, this.completeness);
-    out.lit(J_RESETS);
+    const at = out.add(ROW_RECORD);
+    const r = out.rows;
+    r[at + R_ID] = this.id;
+    r[at + R_FAMILY] = this.family === 'ipv4' ? 4 : 6;
+    r[at + R_START] = this.start;
+    r[at + R_DURATION] = round6(this.last - this.start);
+    r[at + R_O0] = this.o0;
+    r[at + R_O0 + 1] = this.o1;
+    r[at + R_O0 + 2] = this.o2;
+    r[at + R_O0 + 3] = this.o3;
+    r[at + R_R0] = this.r0;
+    r[at + R_R0 + 1] = this.r1;
+    r[at + R_R0 + 2] = this.r2;
+    r[at + R_R0 + 3] = this.r3;
+    r[at + R_OPORT] = this.oPort;
+    r[at + R_RPORT] = this.rPort;
+    r[at + R_INFERRED] = this.originatorInferred ? 1 : 0;
+    r[at + R_PACKETS] = this.origPackets;
+    r[at + R_PACKETS + 1] = this.respPackets;
+    r[at + R_BYTES] = this.origBytes;
+    r[at + R_BYTES + 1] = this.respBytes;
+    r[at + R_WIRE] = this.origWire;
+    r[at + R_WIRE + 1] = this.respWire;
+    r[at + R_IP] = this.origIp;
+    r[at + R_IP + 1] = this.respIp;
+    r[at + R_ORIG_STATE] = ob.orig.code;
+    r[at + R_RESP_STATE] = ob.resp.code;
+    r[at + R_ORIG_DEADLINE] = origDeadline;
+    r[at + R_RESP_DEADLINE] = respDeadline;
+    r[at + R_CONN_STATE] = ZEEK_CONN_STATES.indexOf(z.connState());
+    r[at + R_HISTORY_AT] = out.addLetters(z.historyBytes, z.historyLength);
+    r[at + R_HISTORY_LENGTH] = z.historyLength;
+    r[at + R_ZEEK_ORIG_BYTES] = z.orig.size();
+    r[at + R_ZEEK_RESP_BYTES] = z.resp.size();
+    r[at + R_ZEEK_DURATION] = round6(z.duration());
+    r[at + R_COMPLETENESS] = this.completeness;
     const resets = ob.resets;
     for (let i = 0; i < resets.length; i++) {
       const x = resets[i] as ObservedReset;
-      out.ensure(128);
-      out.field(i > 0 ? J_NEXT_AT : J_FIRST_AT, x.at / 1000);
-      out.lit(x.by === 'orig' ? J_BY_ORIG : J_BY_RESP);
-      out.ascii(x.state);
-      out.lit(J_QUOTE_BRACE);
+      const o = out.addReset(x.at / 1000, x.by === 'resp', TCP_STATES.indexOf(x.state));
+      if (i === 0) r[at + R_RESETS_AT] = o;
     }
-    out.ensure(1024);
-    out.lit(J_SIDE_ORIG);
-    sideJsonTo(out, ob.orig);
-    out.lit(J_RESP);
-    sideJsonTo(out, ob.resp);
-    const flags = (this.unansweredSyn() ? 1 : 0) | (ob.simultaneousOpen ? 2 : 0) | (ob.simultaneousClose ? 4 : 0) | (ob.halfClose ? 8 : 0) | (ob.midStream ? 16 : 0);
-    out.field(flagText(flags), this.truncated);
-    out.lit(J_RTT);
-    if (ob.handshakeRttMs >= 0) out.num(round6(ob.handshakeRttMs));
-    else out.lit(J_NULL);
-    out.lit(J_BRACES);
+    r[at + R_RESETS] = resets.length;
+    sideRow(r, at + R_ORIG_SIDE, ob.orig);
+    sideRow(r, at + R_RESP_SIDE, ob.resp);
+    r[at + R_FLAGS] = (this.unansweredSyn() ? 1 : 0) | (ob.simultaneousOpen ? 2 : 0) | (ob.simultaneousClose ? 4 : 0) | (ob.halfClose ? 8 : 0) | (ob.midStream ? 16 : 0);
+    r[at + R_TRUNCATED] = this.truncated;
+    r[at + R_RTT] = ob.handshakeRttMs >= 0 ? round6(ob.handshakeRttMs) : -1;
   }
 
   toRecord(addressText: (w0: number, w1: number, w2: number, w3: number, family: 'ipv4' | 'ipv6') => string, withTimeline: boolean): ConnectionRecord {
@@ -452,65 +421,16 @@ function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
-const SIDE_KEYS = ['synRetransmissions', 'finRetransmissions', 'retransmissions', 'outOfOrder', 'keepAlives', 'zeroWindow', 'missedBytes', 'dataAfterFin'] as const;
-/** Per mask of the side counters that are not 0: the constant text around them, zeros written in. */
-const SIDE_PIECES: (AsciiText[] | undefined)[] = new Array<AsciiText[] | undefined>(256);
-
-function sidePieces(mask: number): AsciiText[] {
-  let p = SIDE_PIECES[mask];
-  if (p === undefined) {
-    p = [];
-    let text = '{';
-    for (let i = 0; i < SIDE_KEYS.length; i++) {
-      text += `${i > 0 ? ',' : ''}"${SIDE_KEYS[i] as string}":`;
-      if (mask & (1 << i)) {
-        p.push(asciiBytes(text));
-        text = '';
-      } else {
-        text += '0';
-      }
-    }
-    p.push(asciiBytes(`${text}}`));
-    SIDE_PIECES[mask] = p;
-  }
-  return p;
-}
-
-/** A side's anomalies object: one call per counter that is not 0, and one more. */
-function sideJsonTo(out: ByteSink, e: ObservedEndpoint): void {
-  const a = e.synRetransmissions;
-  const b = e.finRetransmissions;
-  const c = e.retransmissions;
-  const d = e.outOfOrder;
-  const k = e.keepAlives;
-  const z = e.zeroWindows;
-  const m = e.missedBytes;
-  const f = e.dataAfterFin;
-  const mask = (a !== 0 ? 1 : 0) | (b !== 0 ? 2 : 0) | (c !== 0 ? 4 : 0) | (d !== 0 ? 8 : 0) | (k !== 0 ? 16 : 0) | (z !== 0 ? 32 : 0) | (m !== 0 ? 64 : 0) | (f !== 0 ? 128 : 0);
-  const p = sidePieces(mask);
-  let j = 0;
-  if (mask & 1) out.field(p[j++] as AsciiText, a);
-  if (mask & 2) out.field(p[j++] as AsciiText, b);
-  if (mask & 4) out.field(p[j++] as AsciiText, c);
-  if (mask & 8) out.field(p[j++] as AsciiText, d);
-  if (mask & 16) out.field(p[j++] as AsciiText, k);
-  if (mask & 32) out.field(p[j++] as AsciiText, z);
-  if (mask & 64) out.field(p[j++] as AsciiText, m);
-  if (mask & 128) out.field(p[j++] as AsciiText, f);
-  out.lit(p[j] as AsciiText);
-}
-
-/** Per combination of the five connection flags: their text, up to `"truncatedPackets":`. */
-const FLAG_TEXT: (AsciiText | undefined)[] = new Array<AsciiText | undefined>(32);
-
-function flagText(bits: number): AsciiText {
-  let t = FLAG_TEXT[bits];
-  if (t === undefined) {
-    const on = (i: number): boolean => (bits & (1 << i)) !== 0;
-    t = asciiBytes(`,"unansweredSyn":${on(0)},"simultaneousOpen":${on(1)},"simultaneousClose":${on(2)},"halfClose":${on(3)},"midStream":${on(4)},"truncatedPackets":`);
-    FLAG_TEXT[bits] = t;
-  }
-  return t;
+/** A side's eight anomaly counters into a row, in the order of the record's keys. */
+function sideRow(r: Float64Array, at: number, e: ObservedEndpoint): void {
+  r[at] = e.synRetransmissions;
+  r[at + 1] = e.finRetransmissions;
+  r[at + 2] = e.retransmissions;
+  r[at + 3] = e.outOfOrder;
+  r[at + 4] = e.keepAlives;
+  r[at + 5] = e.zeroWindows;
+  r[at + 6] = e.missedBytes;
+  r[at + 7] = e.dataAfterFin;
 }
 
 function sideJson(a: SideAnomalies): string {

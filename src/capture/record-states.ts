@@ -4,20 +4,12 @@
  * record goes out is CLOSED there, as the capture clock says; and the queue such records
  * wait in. Shared by the single-threaded analyzer and the assembler of shard output.
  */
-import type { TcpState } from '../core/states.js';
+import { TCP_STATES, type TcpState } from '../core/states.js';
 import { asciiBytes, ByteSink } from './bytes-out.js';
 
-const STATE_BY_CODE: readonly TcpState[] = [
-  'CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RECEIVED', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSE_WAIT', 'CLOSING', 'LAST_ACK', 'TIME_WAIT',
-];
-
-/** A state as a small number (what fits in 4 bits of an event row). */
-export function stateCode(s: TcpState): number {
-  return STATE_BY_CODE.indexOf(s);
-}
-
+/** A state from its index in TCP_STATES (what fits in 4 bits). */
 export function stateOfCode(code: number): TcpState {
-  return STATE_BY_CODE[code] as TcpState;
+  return TCP_STATES[code] as TcpState;
 }
 
 const STATES_ORIG = asciiBytes('{"orig":"');

@@ -37,8 +37,9 @@ export const ZEEK_ESTABLISHED = 4;
 export const ZEEK_CLOSED = 5;
 export const ZEEK_RESET = 6;
 
-export type ZeekConnState =
-  | 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
+export const ZEEK_CONN_STATES = ['S0', 'S1', 'SF', 'REJ', 'S2', 'S3', 'RSTO', 'RSTR', 'RSTOS0', 'RSTRH', 'SH', 'SHR', 'OTH'] as const;
+
+export type ZeekConnState = (typeof ZEEK_CONN_STATES)[number];
 
 const COMMON_SERVER_PORTS = new Set([
   1080, 1433, 1521, 1723, 2049, 3128, 3306, 3389, 5060, 5222, 5432, 5900, 6379, 6667, 8000, 8080, 8443, 8888, 9200,

@@ -1,0 +1,201 @@
+/**
+ * NDJSON lines from record rows (./record-row.ts): what `recordToJson(record) + '\n'`
+ * gives for each record, written straight into a byte buffer. A record with a side in
+ * TIME_WAIT waits as text, split around its final states, until a sweep's capture time
+ * passes its deadline or the capture ends (./record-states.ts), so the states printed
+ * are those at that time.
+ */
+import { TCP_STATES, type TcpState } from '../core/states.js';
+import { asciiBytes, type AsciiText, type ByteSink } from './bytes-out.js';
+import {
+  R_BYTES, R_COMPLETENESS, R_CONN_STATE, R_DURATION, R_FAMILY, R_FLAGS, R_HISTORY_AT, R_HISTORY_LENGTH, R_ID, R_INFERRED, R_IP, R_KIND, R_O0,
+  R_OPORT, R_ORIG_DEADLINE, R_ORIG_SIDE, R_ORIG_STATE, R_PACKETS, R_R0, R_RESETS, R_RESETS_AT, R_RESP_DEADLINE, R_RESP_SIDE, R_RESP_STATE, R_RPORT,
+  R_RTT, R_START, R_TRUNCATED, R_WIRE, R_ZEEK_DURATION, R_ZEEK_ORIG_BYTES, R_ZEEK_RESP_BYTES, ROW, ROW_END, ROW_RECORD, ROW_SWEEP, type RowBatch,
+} from './record-row.js';
+import { NEWLINE, WaitingLines, writeStates } from './record-states.js';
+import { ZEEK_CONN_STATES } from './zeek.js';
+
+/** Constant fragments of the record's JSON text, as bytes. */
+const J_ID = asciiBytes('{"id":');
+const J_DURATION = asciiBytes(',"duration":');
+const J_ORIG_ADDRESS = asciiBytes(',"originator":{"address":"');
+const J_PORT = asciiBytes('","port":');
+const J_RESP_ADDRESS = asciiBytes('},"responder":{"address":"');
+const J_RESP = asciiBytes(',"resp":');
+const J_BYTES = asciiBytes('},"bytes":{"orig":');
+const J_WIRE_BYTES = asciiBytes('},"wireBytes":{"orig":');
+const J_IP_BYTES = asciiBytes('},"ipBytes":{"orig":');
+const J_STATES = asciiBytes('},"states":');
+const J_ZEEK = asciiBytes(',"zeek":{"connState":"');
+const J_HISTORY = asciiBytes('","history":"');
+const J_ORIG_BYTES = asciiBytes('","origBytes":');
+const J_RESP_BYTES = asciiBytes(',"respBytes":');
+const J_COMPLETENESS = asciiBytes('},"completeness":');
+const J_RESETS = asciiBytes(',"anomalies":{"resets":[');
+const J_QUOTE_BRACE = asciiBytes('"}');
+const J_SIDE_ORIG = asciiBytes('],"orig":');
+const J_RTT = asciiBytes(',"handshakeRttMs":');
+const J_NULL = asciiBytes('null');
+const J_BRACES = asciiBytes('}}');
+const J_INFERRED_PACKETS = asciiBytes('},"originatorInferred":true,"packets":{"orig":');
+const J_OBSERVED_PACKETS = asciiBytes('},"originatorInferred":false,"packets":{"orig":');
+const J_NEXT_AT = asciiBytes(',{"at":');
+const J_FIRST_AT = asciiBytes('{"at":');
+const J_FAMILY4 = asciiBytes(',"family":"ipv4","start":');
+const J_FAMILY6 = asciiBytes(',"family":"ipv6","start":');
+const J_BY_ORIG = asciiBytes(',"by":"orig","state":"');
+const J_BY_RESP = asciiBytes(',"by":"resp","state":"');
+
+const SIDE_KEYS = ['synRetransmissions', 'finRetransmissions', 'retransmissions', 'outOfOrder', 'keepAlives', 'zeroWindow', 'missedBytes', 'dataAfterFin'] as const;
+/** Per mask of the side counters that are not 0: the constant text around them, zeros written in. */
+const SIDE_PIECES: (AsciiText[] | undefined)[] = new Array<AsciiText[] | undefined>(256);
+
+function sidePieces(mask: number): AsciiText[] {
+  let p = SIDE_PIECES[mask];
+  if (p === undefined) {
+    p = [];
+    let text = '{';
+    for (let i = 0; i < SIDE_KEYS.length; i++) {
+      text += `${i > 0 ? ',' : ''}"${SIDE_KEYS[i] as string}":`;
+      if (mask & (1 << i)) {
+        p.push(asciiBytes(text));
+        text = '';
+      } else {
+        text += '0';
+      }
+    }
+    p.push(asciiBytes(`${text}}`));
+    SIDE_PIECES[mask] = p;
+  }
+  return p;
+}
+
+/** A side's anomalies object from its eight counters at `at`: one call per counter that is not 0, and one more. */
+function side(out: ByteSink, r: Float64Array, at: number): void {
+  let mask = 0;
+  for (let i = 0; i < 8; i++) if (r[at + i] !== 0) mask |= 1 << i;
+  const p = sidePieces(mask);
+  let j = 0;
+  for (let i = 0; i < 8; i++) if (mask & (1 << i)) out.field(p[j++] as AsciiText, r[at + i] as number);
+  out.lit(p[j] as AsciiText);
+}
+
+/** Per combination of the five connection flags: their text, up to `"truncatedPackets":`. */
+const FLAG_TEXT: (AsciiText | undefined)[] = new Array<AsciiText | undefined>(32);
+
+function flagText(bits: number): AsciiText {
+  let t = FLAG_TEXT[bits];
+  if (t === undefined) {
+    const on = (i: number): boolean => (bits & (1 << i)) !== 0;
+    t = asciiBytes(`,"unansweredSyn":${on(0)},"simultaneousOpen":${on(1)},"simultaneousClose":${on(2)},"halfClose":${on(3)},"midStream":${on(4)},"truncatedPackets":`);
+    FLAG_TEXT[bits] = t;
+  }
+  return t;
+}
+
+/** The record's text up to `"states":`. */
+function writeHead(out: ByteSink, r: Float64Array, at: number): void {
+  out.ensure(1024);
+  out.field(J_ID, r[at + R_ID] as number);
+  const v6 = r[at + R_FAMILY] === 6;
+  out.field(v6 ? J_FAMILY6 : J_FAMILY4, r[at + R_START] as number);
+  out.field(J_DURATION, r[at + R_DURATION] as number);
+  out.lit(J_ORIG_ADDRESS);
+  out.address(r[at + R_O0] as number, r[at + R_O0 + 1] as number, r[at + R_O0 + 2] as number, r[at + R_O0 + 3] as number, v6 ? 'ipv6' : 'ipv4');
+  out.field(J_PORT, r[at + R_OPORT] as number);
+  out.lit(J_RESP_ADDRESS);
+  out.address(r[at + R_R0] as number, r[at + R_R0 + 1] as number, r[at + R_R0 + 2] as number, r[at + R_R0 + 3] as number, v6 ? 'ipv6' : 'ipv4');
+  out.field(J_PORT, r[at + R_RPORT] as number);
+  out.field(r[at + R_INFERRED] === 1 ? J_INFERRED_PACKETS : J_OBSERVED_PACKETS, r[at + R_PACKETS] as number);
+  out.field(J_RESP, r[at + R_PACKETS + 1] as number);
+  out.field(J_BYTES, r[at + R_BYTES] as number);
+  out.field(J_RESP, r[at + R_BYTES + 1] as number);
+  out.field(J_WIRE_BYTES, r[at + R_WIRE] as number);
+  out.field(J_RESP, r[at + R_WIRE + 1] as number);
+  out.field(J_IP_BYTES, r[at + R_IP] as number);
+  out.field(J_RESP, r[at + R_IP + 1] as number);
+  out.lit(J_STATES);
+}
+
+/** The record's text from `,"zeek":` to its closing brace. */
+function writeTail(out: ByteSink, b: RowBatch, at: number): void {
+  const r = b.rows;
+  const historyLength = r[at + R_HISTORY_LENGTH] as number;
+  out.ensure(1536 + historyLength);
+  out.lit(J_ZEEK);
+  out.ascii(ZEEK_CONN_STATES[r[at + R_CONN_STATE] as number] as string);
+  out.lit(J_HISTORY);
+  const letters = b.letters;
+  const h = r[at + R_HISTORY_AT] as number;
+  const buf = out.buf;
+  let n = out.n;
+  for (let i = 0; i < historyLength; i++) buf[n++] = letters[h + i] as number;
+  out.n = n;
+  out.field(J_ORIG_BYTES, r[at + R_ZEEK_ORIG_BYTES] as number);
+  out.field(J_RESP_BYTES, r[at + R_ZEEK_RESP_BYTES] as number);
+  out.field(J_DURATION, r[at + R_ZEEK_DURATION] as number);
+  out.field(J_COMPLETENESS, r[at + R_COMPLETENESS] as number);
+  out.lit(J_RESETS);
+  const resets = r[at + R_RESETS] as number;
+  const x = b.resets;
+  for (let i = 0, o = r[at + R_RESETS_AT] as number; i < resets; i++, o += 3) {
+    out.ensure(128);
+    out.field(i > 0 ? J_NEXT_AT : J_FIRST_AT, x[o] as number);
+    out.lit(x[o + 1] === 1 ? J_BY_RESP : J_BY_ORIG);
+    out.ascii(TCP_STATES[x[o + 2] as number] as string);
+    out.lit(J_QUOTE_BRACE);
+  }
+  out.ensure(1024);
+  out.lit(J_SIDE_ORIG);
+  side(out, r, at + R_ORIG_SIDE);
+  out.lit(J_RESP);
+  side(out, r, at + R_RESP_SIDE);
+  out.field(flagText(r[at + R_FLAGS] as number), r[at + R_TRUNCATED] as number);
+  out.lit(J_RTT);
+  const rtt = r[at + R_RTT] as number;
+  if (rtt >= 0) out.num(rtt);
+  else out.lit(J_NULL);
+  out.lit(J_BRACES);
+}
+
+/** Turns rows into lines on `out`, in row order; records with a side in TIME_WAIT wait. */
+export class RowFormatter {
+  private readonly out: ByteSink;
+  private readonly waiting = new WaitingLines();
+
+  constructor(out: ByteSink) {
+    this.out = out;
+  }
+
+  /** Formats every row of the batch. */
+  consume(b: RowBatch): void {
+    const r = b.rows;
+    for (let at = 0; at < b.used; at += ROW) {
+      const kind = r[at + R_KIND];
+      if (kind === ROW_RECORD) this.record(b, at);
+      else if (kind === ROW_SWEEP) this.waiting.release(this.out, r[at + R_START] as number, false);
+      else if (kind === ROW_END) this.waiting.release(this.out, r[at + R_START] as number, true);
+    }
+  }
+
+  private record(b: RowBatch, at: number): void {
+    const r = b.rows;
+    const o = r[at + R_ORIG_DEADLINE] as number;
+    const d = r[at + R_RESP_DEADLINE] as number;
+    const os = r[at + R_ORIG_STATE] as number;
+    const rs = r[at + R_RESP_STATE] as number;
+    if (o < 0 && d < 0) {
+      const out = this.out;
+      writeHead(out, r, at);
+      writeStates(out, TCP_STATES[os] as TcpState, TCP_STATES[rs] as TcpState);
+      writeTail(out, b, at);
+      out.lit(NEWLINE);
+      return;
+    }
+    const q = this.waiting.begin();
+    writeHead(q, r, at);
+    const headLength = q.n - q.mark;
+    writeTail(q, b, at);
+    this.waiting.commit(headLength, o, d, os * 16 + rs);
+  }
+}
