@@ -1,0 +1,48 @@
+/**
+ * The analysing half of `capture FILE --ndjson` on two threads (./pipeline.ts): reads the
+ * whole file, analyses every connection, and posts the rows of finished connections about
+ * every 2,048 rows and after every block read from the file.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { TcpstateError } from '../core/errors.js';
+import { isProfileName, profileByName } from '../core/profile.js';
+import { CaptureAnalyzer } from './analyzer.js';
+import type { PipelineJob, PipelineMessage } from './pipeline.js';
+import { readCaptureFile } from './reader.js';
+import { RecordRows, ROW } from './record-row.js';
+
+const job = workerData as PipelineJob;
+const port = parentPort;
+if (port === null) throw new Error('pipeline-worker.js runs as a worker thread');
+
+const rows = new RecordRows();
+const analyzer = new CaptureAnalyzer({
+  profile: profileByName(isProfileName(job.profile) ? job.profile : 'linux'),
+  idleTimeoutSec: job.idleTimeoutSec,
+  rows,
+});
+
+function post(extra: Partial<PipelineMessage> = {}): void {
+  const batch = rows.copy();
+  rows.clear();
+  const message: PipelineMessage = { batch, packets: analyzer.counters.packets, ...extra };
+  port?.postMessage(message, [batch.rows.buffer as ArrayBuffer, batch.letters.buffer as ArrayBuffer, batch.resets.buffer as ArrayBuffer]);
+}
+
+let failure: PipelineMessage['failure'];
+try {
+  readCaptureFile(
+    job.file,
+    (p) => {
+      analyzer.packet(p);
+      if (rows.used >= 2048 * ROW) post();
+    },
+    (done, total) => post({ progress: { done, total } }),
+  );
+} catch (err: unknown) {
+  // Damage: what came before it is analysed and ends like a whole capture (as on one thread).
+  if (err instanceof TcpstateError) failure = { code: err.code, message: err.message };
+  else throw err;
+}
+analyzer.end();
+post(failure === undefined ? { last: true } : { last: true, failure });
