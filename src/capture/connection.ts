@@ -13,7 +13,7 @@ import {
   R_ORIG_DEADLINE, R_ORIG_SIDE, R_ORIG_STATE, R_PACKETS, R_R0, R_RESETS, R_RESETS_AT, R_RESP_DEADLINE, R_RESP_SIDE, R_RESP_STATE, R_RPORT, R_RTT,
   R_START, R_TRUNCATED, R_WIRE, R_ZEEK_DURATION, R_ZEEK_ORIG_BYTES, R_ZEEK_RESP_BYTES, ROW_RECORD, type RecordRows,
 } from './record-row.js';
-import { ZEEK_CONN_STATES, ZeekConn, type ZeekConnState } from './zeek.js';
+import { ZeekConn, type ZeekConnState } from './zeek.js';
 
 /** Wireshark's tcp.completeness bits (epan/dissectors/packet-tcp.c). */
 export const COMPLETENESS_SYN = 1;
@@ -337,7 +337,7 @@ export class Connection implements ObserverSink {
     r[at + R_RESP_STATE] = ob.resp.code;
     r[at + R_ORIG_DEADLINE] = origDeadline;
     r[at + R_RESP_DEADLINE] = respDeadline;
-    r[at + R_CONN_STATE] = ZEEK_CONN_STATES.indexOf(z.connState());
+    r[at + R_CONN_STATE] = z.connStateCode();
     r[at + R_HISTORY_AT] = out.addLetters(z.historyBytes, z.historyLength);
     r[at + R_HISTORY_LENGTH] = z.historyLength;
     r[at + R_ZEEK_ORIG_BYTES] = z.orig.size();
@@ -351,6 +351,7 @@ export class Connection implements ObserverSink {
       if (i === 0) r[at + R_RESETS_AT] = o;
     }
     r[at + R_RESETS] = resets.length;
+    if (resets.length === 0) r[at + R_RESETS_AT] = 0;
     sideRow(r, at + R_ORIG_SIDE, ob.orig);
     sideRow(r, at + R_RESP_SIDE, ob.resp);
     r[at + R_FLAGS] = (this.unansweredSyn() ? 1 : 0) | (ob.simultaneousOpen ? 2 : 0) | (ob.simultaneousClose ? 4 : 0) | (ob.halfClose ? 8 : 0) | (ob.midStream ? 16 : 0);

@@ -79,7 +79,7 @@ export class RecordRows implements RowBatch {
     return this.used / ROW;
   }
 
-  /** A new row of `kind`, zeroed; returns its offset. */
+  /** A new row of `kind` (its other columns hold old values: the writer sets every one); returns its offset. */
   add(kind: number): number {
     if (this.used + ROW > this.rows.length) {
       const next = new Float64Array(this.rows.length * 2);
@@ -87,7 +87,6 @@ export class RecordRows implements RowBatch {
       this.rows = next;
     }
     const at = this.used;
-    this.rows.fill(0, at, at + ROW);
     this.rows[at + R_KIND] = kind;
     this.used = at + ROW;
     return at;

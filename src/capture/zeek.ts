@@ -41,6 +41,21 @@ export const ZEEK_CONN_STATES = ['S0', 'S1', 'SF', 'REJ', 'S2', 'S3', 'RSTO', 'R
 
 export type ZeekConnState = (typeof ZEEK_CONN_STATES)[number];
 
+/** Indexes in ZEEK_CONN_STATES. */
+const CS_S0 = 0;
+const CS_S1 = 1;
+const CS_SF = 2;
+const CS_REJ = 3;
+const CS_S2 = 4;
+const CS_S3 = 5;
+const CS_RSTO = 6;
+const CS_RSTR = 7;
+const CS_RSTOS0 = 8;
+const CS_RSTRH = 9;
+const CS_SH = 10;
+const CS_SHR = 11;
+const CS_OTH = 12;
+
 const COMMON_SERVER_PORTS = new Set([
   1080, 1433, 1521, 1723, 2049, 3128, 3306, 3389, 5060, 5222, 5432, 5900, 6379, 6667, 8000, 8080, 8443, 8888, 9200,
   11211, 27017,
@@ -357,24 +372,29 @@ export class ZeekConn {
 
   /** Zeek's conn_state at the end of the connection. */
   connState(): ZeekConnState {
+    return ZEEK_CONN_STATES[this.connStateCode()] as ZeekConnState;
+  }
+
+  /** `connState` as its index in ZEEK_CONN_STATES. */
+  connStateCode(): number {
     const os = this.orig.state;
     const rs = this.resp.state;
     const oInactive = os === ZEEK_INACTIVE || os === ZEEK_PARTIAL;
     const rInactive = rs === ZEEK_INACTIVE || rs === ZEEK_PARTIAL;
     if (rs === ZEEK_RESET) {
-      if (os === ZEEK_SYN_SENT || os === ZEEK_SYN_ACK_SENT || (os === ZEEK_RESET && this.orig.size() === 0 && this.resp.size() === 0)) return 'REJ';
-      return oInactive ? 'RSTRH' : 'RSTR';
+      if (os === ZEEK_SYN_SENT || os === ZEEK_SYN_ACK_SENT || (os === ZEEK_RESET && this.orig.size() === 0 && this.resp.size() === 0)) return CS_REJ;
+      return oInactive ? CS_RSTRH : CS_RSTR;
     }
     if (os === ZEEK_RESET) {
-      if (rInactive) return /^\^?S[^HAFGIQ]*R/.test(this.history) ? 'RSTOS0' : 'OTH';
-      return 'RSTO';
+      if (rInactive) return /^\^?S[^HAFGIQ]*R/.test(this.history) ? CS_RSTOS0 : CS_OTH;
+      return CS_RSTO;
     }
-    if (rs === ZEEK_CLOSED && os === ZEEK_CLOSED) return 'SF';
-    if (os === ZEEK_CLOSED) return rInactive ? 'SH' : 'S2';
-    if (rs === ZEEK_CLOSED) return oInactive ? 'SHR' : 'S3';
-    if (os === ZEEK_SYN_SENT && rs === ZEEK_INACTIVE) return 'S0';
-    if (os === ZEEK_ESTABLISHED && rs === ZEEK_ESTABLISHED) return 'S1';
-    return 'OTH';
+    if (rs === ZEEK_CLOSED && os === ZEEK_CLOSED) return CS_SF;
+    if (os === ZEEK_CLOSED) return rInactive ? CS_SH : CS_S2;
+    if (rs === ZEEK_CLOSED) return oInactive ? CS_SHR : CS_S3;
+    if (os === ZEEK_SYN_SENT && rs === ZEEK_INACTIVE) return CS_S0;
+    if (os === ZEEK_ESTABLISHED && rs === ZEEK_ESTABLISHED) return CS_S1;
+    return CS_OTH;
   }
 
   /** Zeek's duration: to the last packet before both sides closed. */
