@@ -1,5 +1,5 @@
 /**
- * The capture pipeline: link layer → IPv4/IPv6 → TCP → the flow table → one
+ * The capture pipeline: a packet decoded (./decoder.ts) → the flow table → one
  * `Connection` per 4-tuple and lifetime. Allocation-free per packet; a finished
  * connection's objects (observer, endpoints, Zeek state) serve the next new connection,
  * so connections cost no allocation either once the peak of live ones is reached.
@@ -20,21 +20,17 @@
  * TIME_WAIT waits (as a record, not a connection) until capture time passes the end of
  * TIME_WAIT or the capture ends, so its final states are those at the end of the capture.
  *
- * Limitations: IPv4 and IPv6 fragments are not reassembled: non-first fragments are
- * counted and skipped; a first fragment is analysed with the payload length its TCP
- * header and the total length imply. Tunnels (GRE, VXLAN, IP-in-IP) are not entered.
+ * Decoding (link, IP, TCP, and its limitations) is ./decoder.ts.
  */
 import { LINUX_PROFILE, type Profile } from '../core/profile.js';
 import { TCP_STATES } from '../core/states.js';
 import { ACK, RST, SYN } from '../core/segment.js';
-import { u32 } from '../wire/bytes.js';
-import { decodeIpv4, IPPROTO_TCP, ipv4ToString, IPV4_MF, IPV4_MIN_HEADER, newIpv4Header } from '../wire/ipv4.js';
-import { decodeIpv6, ipv6WordsToString, newIpv6Header } from '../wire/ipv6.js';
-import { decodeLink, newLinkResult } from '../wire/link.js';
+import { ipv4ToString } from '../wire/ipv4.js';
+import { ipv6WordsToString } from '../wire/ipv6.js';
 import type { PacketRecord } from '../wire/pcap.js';
-import { decodeTcp, newTcpHeader } from '../wire/tcp.js';
 import { ByteSink } from './bytes-out.js';
 import { Connection, type ConnectionRecord } from './connection.js';
+import { PacketDecoder, type DecodedSink } from './decoder.js';
 import { R_START, RecordRows, ROW_END, ROW_SWEEP } from './record-row.js';
 import { RowFormatter } from './row-json.js';
 import { zeekFlipsRoles } from './zeek.js';
@@ -88,28 +84,22 @@ function mix(h: number, v: number): number {
   return Math.imul(h ^ v, 0x9e3779b1) >>> 0;
 }
 
-export class CaptureAnalyzer {
+export class CaptureAnalyzer implements DecodedSink {
   readonly counters: CaptureCounters = {
     packets: 0, tcpPackets: 0, nonIp: 0, nonTcp: 0, fragments: 0, truncated: 0, unsupportedLink: 0, malformed: 0,
     connections: 0, firstTime: Number.NaN, lastTime: Number.NaN, linkTypes: {},
   };
-  private readonly link = newLinkResult();
-  private readonly ip4 = newIpv4Header();
-  private readonly ip6 = newIpv6Header();
-  private readonly tcp = newTcpHeader();
-  private readonly src = new Uint32Array(4);
-  private readonly dst = new Uint32Array(4);
   /** Chained hash table indexed by `hash & mask`; doubled when it holds more connections than slots. */
   private buckets: (Connection | null)[] = new Array<Connection | null>(4096).fill(null);
   private mask = 4095;
   private live = 0;
   private nextId = 1;
+  private readonly decoder: PacketDecoder;
   private readonly profile: Profile;
   private readonly idle: number;
   private readonly linger: number;
   private readonly options: AnalyzerOptions;
   private nextSweep = -Infinity;
-  private lastLinkType = -1;
   /** Finished connections whose objects are reused for new ones: memory follows the peak of live connections. */
   private readonly free: Connection[] = [];
   /** The connections in the flow table, densely (each knows its index): what `sweep` scans. */
@@ -125,6 +115,7 @@ export class CaptureAnalyzer {
 
   constructor(options: AnalyzerOptions) {
     this.options = options;
+    this.decoder = new PacketDecoder(this.counters);
     this.profile = options.profile ?? LINUX_PROFILE;
     this.idle = options.idleTimeoutSec ?? 300;
     this.linger = options.closedLingerSec ?? 5;
@@ -138,127 +129,22 @@ export class CaptureAnalyzer {
     return this.live;
   }
 
+  /** One packet of the capture: decoded here, then `tick` and, for a TCP segment, `segment`. */
   packet(p: PacketRecord): void {
+    this.decoder.decode(p, this);
+  }
+
+  /** The capture clock: every packet's time (after decoding, before its segment, if any). */
+  tick(time: number): void {
     const c = this.counters;
     c.packets++;
-    let time = p.time;
-    if (Number.isNaN(time)) time = Number.isNaN(c.lastTime) ? 0 : c.lastTime; // simple packet blocks
     if (Number.isNaN(c.firstTime)) c.firstTime = time;
     if (Number.isNaN(c.lastTime) || time > c.lastTime) c.lastTime = time;
-    if (p.linkType !== this.lastLinkType) {
-      this.lastLinkType = p.linkType;
-      c.linkTypes[String(p.linkType)] = (c.linkTypes[String(p.linkType)] ?? 0) + 1;
-    }
     if (c.lastTime >= this.nextSweep) {
       // Every few seconds of capture time: cheap next to the packets in between.
       this.nextSweep = c.lastTime + Math.min(5, this.linger / 2, this.idle / 2);
       this.sweep(c.lastTime);
     }
-    const buf = p.data;
-    const version = decodeLink(p.linkType, buf, p.offset, p.caplen, this.link);
-    if (version === 0) {
-      if (this.link.unsupported) c.unsupportedLink++;
-      else if (this.link.truncated) c.truncated++;
-      else c.nonIp++;
-      return;
-    }
-    const l3 = this.link.offset;
-    const l3len = p.offset + p.caplen - l3;
-    let family: 'ipv4' | 'ipv6';
-    let tcpOffset: number;
-    let tcpLenOnWire: number;
-    let truncated = false;
-    let ipLen: number;
-    const src = this.src;
-    const dst = this.dst;
-    const avail4 = Math.min(l3len, buf.length - l3);
-    const b0 = avail4 >= IPV4_MIN_HEADER ? (buf[l3] as number) : 0;
-    const hl = (b0 & 0x0f) * 4;
-    const total4 = hl >= IPV4_MIN_HEADER ? ((buf[l3 + 2] as number) << 8) | (buf[l3 + 3] as number) : 0;
-    if (version === 4 && b0 >> 4 === 4 && hl >= IPV4_MIN_HEADER && total4 >= hl && avail4 >= hl) {
-      // The common IPv4 header, read in place (decodeIpv4 below handles every other case the same way).
-      const frag = ((buf[l3 + 6] as number) << 8) | (buf[l3 + 7] as number);
-      if ((frag & 0x1fff) !== 0) {
-        c.fragments++;
-        return;
-      }
-      if (buf[l3 + 9] !== IPPROTO_TCP) {
-        c.nonTcp++;
-        return;
-      }
-      if (frag & IPV4_MF) c.fragments++;
-      family = 'ipv4';
-      src[0] = u32(buf, l3 + 12);
-      dst[0] = u32(buf, l3 + 16);
-      src[1] = src[2] = src[3] = dst[1] = dst[2] = dst[3] = 0;
-      tcpOffset = l3 + hl;
-      tcpLenOnWire = total4 - hl;
-      truncated = avail4 < total4;
-      ipLen = total4;
-    } else if (version === 4) {
-      const h = this.ip4;
-      if (!decodeIpv4(buf, l3, l3len, h, false)) {
-        if (h.truncated) c.truncated++;
-        else c.malformed++;
-        return;
-      }
-      if (h.fragmentOffset > 0) {
-        c.fragments++;
-        return;
-      }
-      if (h.protocol !== IPPROTO_TCP) {
-        c.nonTcp++;
-        return;
-      }
-      if (h.flags & IPV4_MF) c.fragments++;
-      family = 'ipv4';
-      src[0] = h.src;
-      dst[0] = h.dst;
-      src[1] = src[2] = src[3] = dst[1] = dst[2] = dst[3] = 0;
-      tcpOffset = h.payloadOffset;
-      // TSO on the capturing host can leave total length 0: trust the frame then.
-      tcpLenOnWire = h.totalLength === 0 ? p.wireLen - (l3 - p.offset) - h.headerLength : h.totalLength - h.headerLength;
-      truncated = h.truncated;
-      ipLen = h.headerLength + tcpLenOnWire;
-    } else {
-      const h = this.ip6;
-      if (!decodeIpv6(buf, l3, l3len, h)) {
-        if (h.truncated) c.truncated++;
-        else c.malformed++;
-        return;
-      }
-      if (h.fragmented && h.fragmentOffset > 0) {
-        c.fragments++;
-        return;
-      }
-      if (h.protocol !== IPPROTO_TCP) {
-        if (h.truncated && h.payloadLength === 0) c.truncated++;
-        else c.nonTcp++;
-        return;
-      }
-      family = 'ipv6';
-      src[0] = h.src0; src[1] = h.src1; src[2] = h.src2; src[3] = h.src3;
-      dst[0] = h.dst0; dst[1] = h.dst1; dst[2] = h.dst2; dst[3] = h.dst3;
-      tcpOffset = h.payloadOffset;
-      tcpLenOnWire = l3 + 40 + h.payloadLengthField - h.payloadOffset;
-      truncated = h.truncated;
-      ipLen = 40 + h.payloadLengthField;
-    }
-    const t = this.tcp;
-    const avail = p.offset + p.caplen - tcpOffset;
-    if (!decodeTcp(buf, tcpOffset, Math.min(avail, Math.max(tcpLenOnWire, 0)), t)) {
-      if (t.truncated) c.truncated++;
-      else c.malformed++;
-      return;
-    }
-    if (t.truncated) {
-      // The header's options are cut: flags and sequence numbers are still there.
-      truncated = true;
-    }
-    c.tcpPackets++;
-    const len = Math.max(0, tcpLenOnWire - t.headerLength);
-    if (truncated) c.truncated++;
-    this.dispatch(family, t.srcPort, t.dstPort, t.flags & 0x3f, t.seq, t.ack, t.window, len, t.wscale, p.wireLen, ipLen, time, truncated);
   }
 
   private hashOf(family: number, a: Uint32Array, ap: number, b: Uint32Array, bp: number): number {
@@ -275,9 +161,8 @@ export class CaptureAnalyzer {
     return (h ^ (h >>> 16)) & 0x3fffffff;
   }
 
-  private dispatch(family: 'ipv4' | 'ipv6', sp: number, dp: number, flags: number, seq: number, ack: number, win: number, len: number, wscale: number, wireLen: number, ipLen: number, time: number, truncated: boolean): void {
-    const src = this.src;
-    const dst = this.dst;
+  /** A TCP segment of the capture (addresses as 32-bit words; IPv4 in word 0). */
+  segment(family: 'ipv4' | 'ipv6', src: Uint32Array, dst: Uint32Array, sp: number, dp: number, flags: number, seq: number, ack: number, win: number, len: number, wscale: number, wireLen: number, ipLen: number, time: number, truncated: boolean): void {
     const hash = this.hashOf(family === 'ipv4' ? 4 : 6, src, sp, dst, dp);
     const buckets = this.buckets;
     const slot = hash & this.mask;
