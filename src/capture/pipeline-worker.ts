@@ -1,15 +1,14 @@
 /**
- * The analysing half of `capture FILE --ndjson` on two threads (./pipeline.ts): reads the
- * whole file, analyses every connection, and posts the rows of finished connections about
- * every 2,048 rows and after every block read from the file.
+ * The analysing half of `capture FILE --ndjson` on two threads (./pipeline.ts): takes
+ * batches of decoded packets, runs them through the analyzer, and answers each with the
+ * rows of the connections finished meanwhile (and the packet array, for reuse).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { TcpstateError } from '../core/errors.js';
 import { isProfileName, profileByName } from '../core/profile.js';
 import { CaptureAnalyzer } from './analyzer.js';
-import type { PipelineJob, PipelineMessage } from './pipeline.js';
-import { readCaptureFile } from './reader.js';
-import { RecordRows, ROW } from './record-row.js';
+import type { PipelineJob, PipelineReply, PipelineRequest } from './pipeline.js';
+import { RecordRows } from './record-row.js';
+import { replaySegments } from './segment-batch.js';
 
 const job = workerData as PipelineJob;
 const port = parentPort;
@@ -22,27 +21,19 @@ const analyzer = new CaptureAnalyzer({
   rows,
 });
 
-function post(extra: Partial<PipelineMessage> = {}): void {
+port.on('message', (m: PipelineRequest) => {
+  let recycled: Float64Array | undefined;
+  if ('end' in m) {
+    analyzer.end();
+  } else {
+    replaySegments(m.rows, m.used, analyzer);
+    recycled = m.rows;
+  }
   const batch = rows.copy();
   rows.clear();
-  const message: PipelineMessage = { batch, packets: analyzer.counters.packets, ...extra };
-  port?.postMessage(message, [batch.rows.buffer as ArrayBuffer, batch.letters.buffer as ArrayBuffer, batch.resets.buffer as ArrayBuffer]);
-}
-
-let failure: PipelineMessage['failure'];
-try {
-  readCaptureFile(
-    job.file,
-    (p) => {
-      analyzer.packet(p);
-      if (rows.used >= 2048 * ROW) post();
-    },
-    (done, total) => post({ progress: { done, total } }),
-  );
-} catch (err: unknown) {
-  // Damage: what came before it is analysed and ends like a whole capture (as on one thread).
-  if (err instanceof TcpstateError) failure = { code: err.code, message: err.message };
-  else throw err;
-}
-analyzer.end();
-post(failure === undefined ? { last: true } : { last: true, failure });
+  const reply: PipelineReply = { batch, packets: analyzer.counters.packets, ...(recycled !== undefined ? { recycled } : {}), ...('end' in m ? { last: true } : {}) };
+  const transfer = [batch.rows.buffer as ArrayBuffer, batch.letters.buffer as ArrayBuffer, batch.resets.buffer as ArrayBuffer];
+  if (recycled !== undefined) transfer.push(recycled.buffer as ArrayBuffer);
+  port.postMessage(reply, transfer);
+  if ('end' in m) port.close();
+});

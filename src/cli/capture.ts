@@ -114,7 +114,7 @@ async function runCapture(file: string, words: readonly string[], flags: Capture
   if (direct !== null && file !== '-' && twoThreads(file, flags.threads)) {
     // The same lines in the same order, the analysis on a worker thread (src/capture/pipeline.ts).
     try {
-      const result = await captureNdjsonPipeline({ file, profile: profileName, idleTimeoutSec: idle }, direct, bar === null ? undefined : (d, t) => bar.update(d, t));
+      const result = await captureNdjsonPipeline(file, { profile: profileName, idleTimeoutSec: idle }, direct, bar === null ? undefined : (d, t) => bar.update(d, t));
       if (result.failure !== null) throw damaged(result.failure, result.packets);
     } finally {
       bar?.done();
