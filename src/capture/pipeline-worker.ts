@@ -1,14 +1,16 @@
 /**
- * The analysing half of `capture FILE --ndjson` on two threads (./pipeline.ts): takes
- * batches of decoded packets, runs them through the analyzer, and answers each with the
- * rows of the connections finished meanwhile (and the packet array, for reuse).
+ * The analysing half of `capture FILE --ndjson` on two threads (./pipeline.ts): reads the
+ * whole file, analyses every connection, and posts the rows of finished connections about
+ * every 2,048 rows and after every block read from the file. It waits while more than
+ * MAX_AHEAD batches are not yet written, so memory stays bounded when writing is slower.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { TcpstateError } from '../core/errors.js';
 import { isProfileName, profileByName } from '../core/profile.js';
 import { CaptureAnalyzer } from './analyzer.js';
-import type { PipelineJob, PipelineReply, PipelineRequest } from './pipeline.js';
-import { RecordRows } from './record-row.js';
-import { replaySegments } from './segment-batch.js';
+import type { PipelineJob, PipelineMessage } from './pipeline.js';
+import { readCaptureFile } from './reader.js';
+import { RecordRows, ROW } from './record-row.js';
 
 const job = workerData as PipelineJob;
 const port = parentPort;
@@ -21,19 +23,37 @@ const analyzer = new CaptureAnalyzer({
   rows,
 });
 
-port.on('message', (m: PipelineRequest) => {
-  let recycled: Float64Array | undefined;
-  if ('end' in m) {
-    analyzer.end();
-  } else {
-    replaySegments(m.rows, m.used, analyzer);
-    recycled = m.rows;
-  }
+/** Batches posted; the main thread counts those it has written in `job.written[0]`. */
+let posted = 0;
+const MAX_AHEAD = 8;
+
+function post(extra: Partial<PipelineMessage> = {}): void {
   const batch = rows.copy();
   rows.clear();
-  const reply: PipelineReply = { batch, packets: analyzer.counters.packets, ...(recycled !== undefined ? { recycled } : {}), ...('end' in m ? { last: true } : {}) };
-  const transfer = [batch.rows.buffer as ArrayBuffer, batch.letters.buffer as ArrayBuffer, batch.resets.buffer as ArrayBuffer];
-  if (recycled !== undefined) transfer.push(recycled.buffer as ArrayBuffer);
-  port.postMessage(reply, transfer);
-  if ('end' in m) port.close();
-});
+  const message: PipelineMessage = { batch, packets: analyzer.counters.packets, ...extra };
+  port?.postMessage(message, [batch.rows.buffer as ArrayBuffer, batch.letters.buffer as ArrayBuffer, batch.resets.buffer as ArrayBuffer]);
+  posted++;
+  for (;;) {
+    const written = Atomics.load(job.written, 0);
+    if (posted - written <= MAX_AHEAD) break;
+    Atomics.wait(job.written, 0, written, 1000);
+  }
+}
+
+let failure: PipelineMessage['failure'];
+try {
+  readCaptureFile(
+    job.file,
+    (p) => {
+      analyzer.packet(p);
+      if (rows.used >= 2048 * ROW) post();
+    },
+    (done, total) => post({ progress: { done, total } }),
+  );
+} catch (err: unknown) {
+  // Damage: what came before it is analysed and ends like a whole capture (as on one thread).
+  if (err instanceof TcpstateError) failure = { code: err.code, message: err.message };
+  else throw err;
+}
+analyzer.end();
+post(failure === undefined ? { last: true } : { last: true, failure });
