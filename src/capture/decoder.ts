@@ -14,7 +14,8 @@ import { decodeIpv4, IPPROTO_TCP, IPV4_MF, IPV4_MIN_HEADER, newIpv4Header } from
 import { decodeIpv6, newIpv6Header } from '../wire/ipv6.js';
 import { decodeLink, newLinkResult } from '../wire/link.js';
 import type { PacketRecord } from '../wire/pcap.js';
-import { decodeTcp, newTcpHeader } from '../wire/tcp.js';
+import { SYN } from '../core/segment.js';
+import { decodeTcp, newTcpHeader, TCP_MIN_HEADER, windowScaleOption } from '../wire/tcp.js';
 import type { CaptureCounters } from './analyzer.js';
 
 export interface DecodedSink {
@@ -144,8 +145,24 @@ export class PacketDecoder {
       truncated = h.truncated;
       ipLen = 40 + h.payloadLengthField;
     }
-    const t = this.tcp;
     const avail = p.offset + p.caplen - tcpOffset;
+    const tcpAvail = Math.min(avail, Math.max(tcpLenOnWire, 0), buf.length - tcpOffset);
+    const hl4 = tcpAvail >= TCP_MIN_HEADER ? ((buf[tcpOffset + 12] as number) >> 4) * 4 : 0;
+    if (hl4 >= TCP_MIN_HEADER && tcpAvail >= hl4) {
+      // The whole header is there: read in place (decodeTcp below handles every other case
+      // the same way). Options matter only on a SYN (its window scale).
+      const flags = buf[tcpOffset + 13] as number;
+      c.tcpPackets++;
+      if (truncated) c.truncated++;
+      sink.segment(
+        family, src, dst, ((buf[tcpOffset] as number) << 8) | (buf[tcpOffset + 1] as number), ((buf[tcpOffset + 2] as number) << 8) | (buf[tcpOffset + 3] as number),
+        flags & 0x3f, u32(buf, tcpOffset + 4), u32(buf, tcpOffset + 8), ((buf[tcpOffset + 14] as number) << 8) | (buf[tcpOffset + 15] as number),
+        Math.max(0, tcpLenOnWire - hl4), flags & SYN && hl4 > TCP_MIN_HEADER ? windowScaleOption(buf, tcpOffset + TCP_MIN_HEADER, tcpOffset + hl4) : -1,
+        p.wireLen, ipLen, time, truncated,
+      );
+      return;
+    }
+    const t = this.tcp;
     if (!decodeTcp(buf, tcpOffset, Math.min(avail, Math.max(tcpLenOnWire, 0)), t)) {
       if (t.truncated) c.truncated++;
       else c.malformed++;
