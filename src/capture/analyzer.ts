@@ -31,7 +31,7 @@ import type { PacketRecord } from '../wire/pcap.js';
 import { ByteSink } from './bytes-out.js';
 import { Connection, type ConnectionRecord } from './connection.js';
 import { PacketDecoder, type DecodedSink } from './decoder.js';
-import { R_START, RecordRows, ROW_END, ROW_SWEEP } from './record-row.js';
+import { PHASE_CREATE, PHASE_REUSE_FINISH, PHASE_SWEEP_FINISH, PHASE_SWEEP_RELEASE, R_ID, R_START, RecordRows, ROW_CREATE, ROW_END, ROW_SWEEP } from './record-row.js';
 import { RowFormatter } from './row-json.js';
 import { zeekFlipsRoles } from './zeek.js';
 
@@ -59,6 +59,11 @@ export interface AnalyzerOptions {
    * expiry sweep and for the end, appended here for the caller to take (and clear).
    */
   readonly rows?: RecordRows;
+  /**
+   * With `rows`: analyse only the connections whose 4-tuple hashes to shard `index` of
+   * `count` (./shard-merge.ts assembles the shards' rows); `ROW_CREATE` rows number them.
+   */
+  readonly shard?: { readonly index: number; readonly count: number };
 }
 
 export interface CaptureCounters {
@@ -112,6 +117,11 @@ export class CaptureAnalyzer implements DecodedSink {
   /** Row mode (`ndjson` or `rows`): where finished connections go, and the formatter when lines are written here. */
   private readonly rows: RecordRows | null;
   private readonly formatter: RowFormatter | null;
+  private readonly shardIndex: number;
+  private readonly shardCount: number;
+  /** Row mode: the phase of the current packet in which connections are finished, and whether the capture is ending. */
+  private phase = PHASE_SWEEP_FINISH;
+  private ending = false;
 
   constructor(options: AnalyzerOptions) {
     this.options = options;
@@ -121,6 +131,8 @@ export class CaptureAnalyzer implements DecodedSink {
     this.linger = options.closedLingerSec ?? 5;
     this.formatter = options.rows === undefined && options.ndjson !== undefined ? new RowFormatter(options.ndjson) : null;
     this.rows = options.rows ?? (this.formatter !== null ? new RecordRows() : null);
+    this.shardIndex = this.rows !== null && options.shard !== undefined ? options.shard.index : 0;
+    this.shardCount = this.rows !== null && options.shard !== undefined ? options.shard.count : 1;
     this.keepTimeline = this.rows === null && (options.timeline === true || options.logConnection !== undefined);
     this.onConnection = options.onConnection ?? ignore;
   }
@@ -164,6 +176,7 @@ export class CaptureAnalyzer implements DecodedSink {
   /** A TCP segment of the capture (addresses as 32-bit words; IPv4 in word 0). */
   segment(family: 'ipv4' | 'ipv6', src: Uint32Array, dst: Uint32Array, sp: number, dp: number, flags: number, seq: number, ack: number, win: number, len: number, wscale: number, wireLen: number, ipLen: number, time: number, truncated: boolean): void {
     const hash = this.hashOf(family === 'ipv4' ? 4 : 6, src, sp, dst, dp);
+    if (this.shardCount > 1 && hash % this.shardCount !== this.shardIndex) return; // another shard's connection
     const buckets = this.buckets;
     const slot = hash & this.mask;
     let conn = buckets[slot] ?? null;
@@ -185,6 +198,7 @@ export class CaptureAnalyzer implements DecodedSink {
     }
     const plainSyn = (flags & (SYN | ACK | RST)) === SYN;
     if (conn !== null && plainSyn && this.isReuse(conn, fromOrig, seq)) {
+      this.phase = PHASE_REUSE_FINISH;
       this.finish(conn, time);
       conn = null;
     }
@@ -215,6 +229,7 @@ export class CaptureAnalyzer implements DecodedSink {
       this.live++;
       if (this.liveList.length > buckets.length) this.grow();
       this.counters.connections++;
+      if (this.shardCount > 1) (this.rows as RecordRows).rows[(this.rows as RecordRows).add(ROW_CREATE, this.counters.packets, PHASE_CREATE) + R_ID] = id;
       fromOrig = !flip;
     } else if (prev !== null) {
       // Move to the front of its chain: the next packet is likely the same connection.
@@ -298,7 +313,7 @@ export class CaptureAnalyzer implements DecodedSink {
     const o = ob.orig.state === 'TIME_WAIT' ? ob.orig.timeWaitDeadline / 1000 : -1;
     const r = ob.resp.state === 'TIME_WAIT' ? ob.resp.timeWaitDeadline / 1000 : -1;
     if (this.rows !== null) {
-      conn.toRow(this.rows, o, r);
+      conn.toRow(this.rows, o, r, this.ending ? this.counters.packets + 1 : this.counters.packets, this.phase);
       this.formatRows();
     } else {
       const record = conn.toRecord(addressText, this.options.timeline === true || conn.log !== null);
@@ -324,8 +339,11 @@ export class CaptureAnalyzer implements DecodedSink {
   private release(now: number, all: boolean): void {
     if (this.rows !== null) {
       // Lines waiting for TIME_WAIT go out when the formatter reaches this row.
-      const at = this.rows.add(all ? ROW_END : ROW_SWEEP);
-      this.rows.rows[at + R_START] = now;
+      // Shards all sweep at the same packets: the first one says when.
+      if (this.shardIndex === 0) {
+        const at = this.rows.add(all ? ROW_END : ROW_SWEEP, this.ending ? this.counters.packets + 1 : this.counters.packets, PHASE_SWEEP_RELEASE);
+        this.rows.rows[at + R_START] = now;
+      }
       this.formatRows();
       return;
     }
@@ -358,6 +376,7 @@ export class CaptureAnalyzer implements DecodedSink {
       // The connection's last packet time and whether both sides were over after it.
       if (now - (lastAt[i] as number) > (closed[i] === 1 ? this.linger : this.idle)) done.push(list[i] as Connection);
     }
+    this.phase = PHASE_SWEEP_FINISH;
     for (const c of sortById(done)) this.finish(c, now);
     this.release(now, false);
   }
@@ -365,6 +384,8 @@ export class CaptureAnalyzer implements DecodedSink {
   /** The capture is over: finish every connection, timers run to the last packet's time. */
   end(): void {
     const now = Number.isNaN(this.counters.lastTime) ? 0 : this.counters.lastTime;
+    this.ending = true;
+    this.phase = PHASE_SWEEP_FINISH;
     for (const c of sortById(this.liveList.slice())) this.finish(c, now);
     this.release(now, true);
   }

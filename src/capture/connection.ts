@@ -305,10 +305,10 @@ export class Connection implements ObserverSink {
    * the sides' TIME_WAIT deadlines (seconds, -1: none); what `toRecord` says, without a
    * timeline.
    */
-  toRow(out: RecordRows, origDeadline: number, respDeadline: number): void {
+  toRow(out: RecordRows, origDeadline: number, respDeadline: number, packet: number, phase: number): void {
     const ob = this.observer;
     const z = this.zeek;
-    const at = out.add(ROW_RECORD);
+    const at = out.add(ROW_RECORD, packet, phase);
     const r = out.rows;
     r[at + R_ID] = this.id;
     r[at + R_FAMILY] = this.family === 'ipv4' ? 4 : 6;

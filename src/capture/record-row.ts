@@ -12,6 +12,8 @@ export const ROW_RECORD = 1;
 export const ROW_SWEEP = 2;
 /** The capture is over at capture time `R_START`: every waiting record goes out. */
 export const ROW_END = 3;
+/** A connection was created (shards: the assembler numbers connections in creation order). */
+export const ROW_CREATE = 4;
 
 export const R_KIND = 0;
 export const R_ID = 1;
@@ -55,7 +57,23 @@ export const R_FLAGS = 53;
 export const R_TRUNCATED = 54;
 /** Handshake RTT in ms, -1: none (null). */
 export const R_RTT = 55;
-export const ROW = 56;
+/**
+ * When, for the assembler of shards (./shard-merge.ts): the packet number at which the
+ * row was made (packets + 1 at the end of the capture) and the phase within that packet.
+ */
+export const R_PACKET = 56;
+export const R_PHASE = 57;
+export const ROW = 58;
+
+/**
+ * Phases within one packet, in the order the analyzer goes through them: the sweep's
+ * finished connections (in creation order), the sweep's release of TIME_WAIT records, a
+ * connection finished by port reuse, a connection created.
+ */
+export const PHASE_SWEEP_FINISH = 0;
+export const PHASE_SWEEP_RELEASE = 1;
+export const PHASE_REUSE_FINISH = 2;
+export const PHASE_CREATE = 3;
 
 /** A batch of rows as the formatter reads it (a live `RecordRows` or one handed over from another thread). */
 export interface RowBatch {
@@ -79,8 +97,11 @@ export class RecordRows implements RowBatch {
     return this.used / ROW;
   }
 
-  /** A new row of `kind` (its other columns hold old values: the writer sets every one); returns its offset. */
-  add(kind: number): number {
+  /**
+   * A new row of `kind` made at packet `packet` in `phase` (its other columns hold old
+   * values: the writer sets every one it uses); returns its offset.
+   */
+  add(kind: number, packet = 0, phase = 0): number {
     if (this.used + ROW > this.rows.length) {
       const next = new Float64Array(this.rows.length * 2);
       next.set(this.rows.subarray(0, this.used));
@@ -88,6 +109,8 @@ export class RecordRows implements RowBatch {
     }
     const at = this.used;
     this.rows[at + R_KIND] = kind;
+    this.rows[at + R_PACKET] = packet;
+    this.rows[at + R_PHASE] = phase;
     this.used = at + ROW;
     return at;
   }

@@ -169,13 +169,15 @@ export class RowFormatter {
 
   /** Formats every row of the batch. */
   consume(b: RowBatch): void {
-    const r = b.rows;
-    for (let at = 0; at < b.used; at += ROW) {
-      const kind = r[at + R_KIND];
-      if (kind === ROW_RECORD) this.record(b, at);
-      else if (kind === ROW_SWEEP) this.waiting.release(this.out, r[at + R_START] as number, false);
-      else if (kind === ROW_END) this.waiting.release(this.out, r[at + R_START] as number, true);
-    }
+    for (let at = 0; at < b.used; at += ROW) this.row(b, at);
+  }
+
+  /** Formats the row at `at`: a record's line (or its wait), or a sweep's or the end's release. */
+  row(b: RowBatch, at: number): void {
+    const kind = b.rows[at + R_KIND];
+    if (kind === ROW_RECORD) this.record(b, at);
+    else if (kind === ROW_SWEEP) this.waiting.release(this.out, b.rows[at + R_START] as number, false);
+    else if (kind === ROW_END) this.waiting.release(this.out, b.rows[at + R_START] as number, true);
   }
 
   private record(b: RowBatch, at: number): void {
