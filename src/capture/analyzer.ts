@@ -229,7 +229,11 @@ export class CaptureAnalyzer implements DecodedSink {
       this.live++;
       if (this.liveList.length > buckets.length) this.grow();
       this.counters.connections++;
-      if (this.shardCount > 1) (this.rows as RecordRows).rows[(this.rows as RecordRows).add(ROW_CREATE, this.counters.packets, PHASE_CREATE) + R_ID] = id;
+      if (this.shardCount > 1) {
+        const rows = this.rows as RecordRows;
+        const at = rows.add(ROW_CREATE, this.counters.packets, PHASE_CREATE); // may grow rows.rows: index it after
+        rows.rows[at + R_ID] = id;
+      }
       fromOrig = !flip;
     } else if (prev !== null) {
       // Move to the front of its chain: the next packet is likely the same connection.

@@ -1,7 +1,8 @@
 /**
- * The analysing half of `capture FILE --ndjson` on two threads (./pipeline.ts): reads the
- * whole file, analyses every connection, and posts the rows of finished connections about
- * every 2,048 rows and after every block read from the file. It waits while more than
+ * A worker of `capture FILE --ndjson` on several threads (./pipeline.ts): reads the whole
+ * file, analyses every connection (or, one of several, those of its shard), and posts the
+ * rows of finished connections about every 2,048 rows and after every block read from the
+ * file. It waits while more than
  * MAX_AHEAD batches are not yet written, so memory stays bounded when writing is slower.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -21,22 +22,23 @@ const analyzer = new CaptureAnalyzer({
   profile: profileByName(isProfileName(job.profile) ? job.profile : 'linux'),
   idleTimeoutSec: job.idleTimeoutSec,
   rows,
+  ...(job.count > 1 ? { shard: { index: job.index, count: job.count } } : {}),
 });
 
-/** Batches posted; the main thread counts those it has written in `job.written[0]`. */
+/** Batches posted; the main thread counts those it has written in `job.written[job.index]`. */
 let posted = 0;
 const MAX_AHEAD = 8;
 
-function post(extra: Partial<PipelineMessage> = {}): void {
+function post(complete: number, extra: Partial<PipelineMessage> = {}): void {
   const batch = rows.copy();
   rows.clear();
-  const message: PipelineMessage = { batch, packets: analyzer.counters.packets, ...extra };
+  const message: PipelineMessage = { batch, complete, packets: analyzer.counters.packets, ...extra };
   port?.postMessage(message, [batch.rows.buffer as ArrayBuffer, batch.letters.buffer as ArrayBuffer, batch.resets.buffer as ArrayBuffer]);
   posted++;
   for (;;) {
-    const written = Atomics.load(job.written, 0);
+    const written = Atomics.load(job.written, job.index);
     if (posted - written <= MAX_AHEAD) break;
-    Atomics.wait(job.written, 0, written, 1000);
+    Atomics.wait(job.written, job.index, written, 1000);
   }
 }
 
@@ -46,9 +48,9 @@ try {
     job.file,
     (p) => {
       analyzer.packet(p);
-      if (rows.used >= 2048 * ROW) post();
+      if (rows.used >= 2048 * ROW) post(analyzer.counters.packets + 1);
     },
-    (done, total) => post({ progress: { done, total } }),
+    (done, total) => post(analyzer.counters.packets + 1, { progress: { done, total } }),
   );
 } catch (err: unknown) {
   // Damage: what came before it is analysed and ends like a whole capture (as on one thread).
@@ -56,4 +58,4 @@ try {
   else throw err;
 }
 analyzer.end();
-post(failure === undefined ? { last: true } : { last: true, failure });
+post(Infinity, failure === undefined ? { last: true } : { last: true, failure });

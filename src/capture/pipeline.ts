@@ -1,26 +1,34 @@
 /**
- * `capture FILE --ndjson` on two threads: a worker (./pipeline-worker.ts) reads the file
- * and analyses every connection, handing finished connections over as rows of numbers
+ * `capture FILE --ndjson` on several threads: workers (./pipeline-worker.ts) read the
+ * file and analyse the connections, handing finished connections over as rows of numbers
  * (./record-row.ts); this thread turns the rows into lines (./row-json.ts) and writes
- * them. The two halves of the work overlap; the lines are those of one thread, in the
- * same order, because the rows arrive in the order the analyzer made them.
+ * them. With one worker the rows arrive in the order the analyzer made them; with more,
+ * each worker keeps the connections whose 4-tuple hashes to it (every worker reads and
+ * decodes the whole file) and ShardMerger (./shard-merge.ts) replays their rows in one
+ * analyzer's order. Either way the lines are those of one thread, in the same order.
  */
 import { Worker } from 'node:worker_threads';
 import { TcpstateError } from '../core/errors.js';
 import type { ByteSink } from './bytes-out.js';
 import type { RowBatch } from './record-row.js';
 import { RowFormatter } from './row-json.js';
+import { ShardMerger } from './shard-merge.js';
 
 export interface PipelineJob {
   readonly file: string;
   readonly profile: string;
   readonly idleTimeoutSec: number;
-  /** Batches written by this thread (shared memory: the worker waits when it is too far ahead). */
+  /** This worker's shard and the number of workers. */
+  readonly index: number;
+  readonly count: number;
+  /** Per worker, its batches written by this thread (shared memory: a worker waits when it is too far ahead). */
   readonly written: Int32Array;
 }
 
 export interface PipelineMessage {
   readonly batch: RowBatch;
+  /** Every row of packets before this number is in this batch or an earlier one. */
+  readonly complete: number;
   /** Packets read so far. */
   readonly packets: number;
   readonly progress?: { readonly done: number; readonly total: number };
@@ -36,43 +44,67 @@ export interface PipelineResult {
 
 const WORKER_URL = new URL('./pipeline-worker.js', import.meta.url);
 
-/** Analyses `file` on a worker thread while this one writes its NDJSON lines to `out` (flushed at the end). */
+/** Analyses `file` on `workers` worker threads while this one writes the NDJSON lines to `out` (flushed at the end). */
 export function captureNdjsonPipeline(
   file: string,
+  workers: number,
   options: { readonly profile: string; readonly idleTimeoutSec: number },
   out: ByteSink,
   progress?: (done: number, total: number) => void,
 ): Promise<PipelineResult> {
   const formatter = new RowFormatter(out);
-  const job: PipelineJob = { file, ...options, written: new Int32Array(new SharedArrayBuffer(4)) };
+  const merger = workers > 1 ? new ShardMerger(workers, formatter) : null;
+  const written = new Int32Array(new SharedArrayBuffer(4 * workers));
+  const threads: Worker[] = [];
   return new Promise<PipelineResult>((resolve, reject) => {
     let settled = false;
-    const worker = new Worker(WORKER_URL, { workerData: job, stdout: true, stderr: true });
+    let lastSeen = 0;
+    const ended: boolean[] = new Array<boolean>(workers).fill(false);
+    let packets = 0;
+    let failure: TcpstateError | null = null;
     const fail = (err: Error): void => {
       if (settled) return;
       settled = true;
-      void worker.terminate();
+      for (const t of threads) void t.terminate();
       reject(err);
     };
-    worker.on('message', (m: PipelineMessage) => {
-      if (settled) return;
-      try {
-        if (m.progress !== undefined) progress?.(m.progress.done, m.progress.total);
-        formatter.consume(m.batch);
-        Atomics.add(job.written, 0, 1);
-        Atomics.notify(job.written, 0);
-        if (m.last === true) {
-          settled = true;
-          out.flush();
-          resolve({ packets: m.packets, failure: m.failure === undefined ? null : new TcpstateError(m.failure.code, m.failure.message) });
+    for (let index = 0; index < workers; index++) {
+      const job: PipelineJob = { file, ...options, index, count: workers, written };
+      const worker = new Worker(WORKER_URL, { workerData: job, stdout: true, stderr: true });
+      threads.push(worker);
+      worker.on('message', (m: PipelineMessage) => {
+        if (settled) return;
+        try {
+          if (index === 0) {
+            packets = m.packets;
+            if (m.progress !== undefined) progress?.(m.progress.done, m.progress.total);
+            if (m.failure !== undefined) failure = new TcpstateError(m.failure.code, m.failure.message);
+          }
+          if (m.last === true) {
+            lastSeen++;
+            ended[index] = true;
+          }
+          if (merger === null) {
+            formatter.consume(m.batch);
+            Atomics.add(written, 0, 1);
+          } else {
+            merger.push(index, m.batch, m.complete);
+            for (let i = 0; i < workers; i++) Atomics.store(written, i, merger.replayed(i));
+          }
+          for (let i = 0; i < workers; i++) Atomics.notify(written, i);
+          if (lastSeen === workers && (merger === null || merger.done)) {
+            settled = true;
+            out.flush();
+            resolve({ packets, failure });
+          }
+        } catch (err: unknown) {
+          fail(err instanceof Error ? err : new Error(String(err)));
         }
-      } catch (err: unknown) {
-        fail(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
-    worker.on('error', (err: Error) => fail(err));
-    worker.on('exit', (code) => {
-      if (!settled) fail(new Error(`the capture worker thread stopped (exit code ${code}) before the end of the file`));
-    });
+      });
+      worker.on('error', (err: Error) => fail(err));
+      worker.on('exit', (code) => {
+        if (!settled && ended[index] !== true) fail(new Error(`capture worker thread ${index} stopped (exit code ${code}) before the end of the file`));
+      });
+    }
   });
 }

@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .option('--timeline', 'include every connection\'s transition timeline in JSON output')
     .option('--idle-timeout <seconds>', 'finish connections idle this long in capture time (memory bound)', '300')
     .option('--profile <name>', 'timer profile for TIME_WAIT: linux (60 s) or rfc9293 (4 min)', 'linux')
-    .option('--threads <n>', 'with --ndjson on a file: 2 analyses on a second thread while this one writes the lines, 1 does both here (default: 2 on a multi-core machine for files over 16 MiB)')
+    .option('--threads <n>', 'with --ndjson on a file: threads in all, 1 to 9 (the main one writes the lines, the others share the connections; default: 2 on a multi-core machine for files over 16 MiB, else 1)')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (file: string, words: string[], flags: CaptureFlags) => {
       await runCapture(file, words, flags);
@@ -76,7 +76,7 @@ async function runCapture(file: string, words: readonly string[], flags: Capture
   }
   if (flags.svg !== undefined && connId === undefined) throw new BadOptionError('--svg', flags.svg, 'used together with --conn ID');
   const filter: Filter | null = words.length > 0 ? parseFilter(words) : null;
-  if (flags.threads !== undefined && flags.threads !== '1' && flags.threads !== '2') throw new BadOptionError('--threads', flags.threads, '1 or 2');
+  if (flags.threads !== undefined && !/^[1-9]$/.test(flags.threads)) throw new BadOptionError('--threads', flags.threads, 'a number of threads from 1 to 9');
 
   const out = new BufferedOut();
   const stats = new StatsCollector();
@@ -111,10 +111,11 @@ async function runCapture(file: string, words: readonly string[], flags: Capture
 
   let failure: TcpstateError | null = null;
   const bar = flags.progress !== false && file !== '-' && process.stderr.isTTY === true ? new ProgressBar() : null;
-  if (direct !== null && file !== '-' && twoThreads(file, flags.threads)) {
+  const threads = direct !== null && file !== '-' ? threadsFor(file, flags.threads) : 1;
+  if (direct !== null && threads > 1) {
     // The same lines in the same order, the analysis on a worker thread (src/capture/pipeline.ts).
     try {
-      const result = await captureNdjsonPipeline(file, { profile: profileName, idleTimeoutSec: idle }, direct, bar === null ? undefined : (d, t) => bar.update(d, t));
+      const result = await captureNdjsonPipeline(file, threads - 1, { profile: profileName, idleTimeoutSec: idle }, direct, bar === null ? undefined : (d, t) => bar.update(d, t));
       if (result.failure !== null) throw damaged(result.failure, result.packets);
     } finally {
       bar?.done();
@@ -166,16 +167,16 @@ function damaged(failure: TcpstateError, packets: number): TcpstateError {
   );
 }
 
-/** `--ndjson` on a file: analyse on a second thread? As asked, else on a multi-core machine for files over 16 MiB. */
-function twoThreads(file: string, asked: string | undefined): boolean {
+/** `--ndjson` on a file: threads in all, as asked, else 2 on a multi-core machine for files over 16 MiB. */
+function threadsFor(file: string, asked: string | undefined): number {
   let size: number;
   try {
     size = statSync(file).size;
   } catch {
     throw new BadOptionError('FILE', file, 'an existing pcap or pcapng file, or - for standard input');
   }
-  if (asked !== undefined) return asked === '2';
-  return availableParallelism() > 1 && size >= 16 << 20;
+  if (asked !== undefined) return Number(asked);
+  return availableParallelism() > 1 && size >= 16 << 20 ? 2 : 1;
 }
 
 function countersJson(c: CaptureCounters): object {
