@@ -142,11 +142,11 @@ export class ByteSink {
     this.n = n;
   }
 
-  /** The first `length` octets of `from` (ASCII). */
-  octets(from: Uint8Array, length: number): void {
+  /** `length` octets of `from` at `start` (ASCII; short: a loop beats a subarray view). */
+  octets(from: Uint8Array, start: number, length: number): void {
     const b = this.buf;
     let n = this.n;
-    for (let i = 0; i < length; i++) b[n++] = from[i] as number;
+    for (let i = 0; i < length; i++) b[n++] = from[start + i] as number;
     this.n = n;
   }
 

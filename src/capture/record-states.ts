@@ -8,7 +8,7 @@ import { TCP_STATES, type TcpState } from '../core/states.js';
 import { asciiBytes, ByteSink } from './bytes-out.js';
 
 /** A state from its index in TCP_STATES (what fits in 4 bits). */
-export function stateOfCode(code: number): TcpState {
+function stateOfCode(code: number): TcpState {
   return TCP_STATES[code] as TcpState;
 }
 

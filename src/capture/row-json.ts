@@ -125,12 +125,7 @@ function writeTail(out: ByteSink, b: RowBatch, at: number): void {
   out.lit(J_ZEEK);
   out.ascii(ZEEK_CONN_STATES[r[at + R_CONN_STATE] as number] as string);
   out.lit(J_HISTORY);
-  const letters = b.letters;
-  const h = r[at + R_HISTORY_AT] as number;
-  const buf = out.buf;
-  let n = out.n;
-  for (let i = 0; i < historyLength; i++) buf[n++] = letters[h + i] as number;
-  out.n = n;
+  out.octets(b.letters, r[at + R_HISTORY_AT] as number, historyLength);
   out.field(J_ORIG_BYTES, r[at + R_ZEEK_ORIG_BYTES] as number);
   out.field(J_RESP_BYTES, r[at + R_ZEEK_RESP_BYTES] as number);
   out.field(J_DURATION, r[at + R_ZEEK_DURATION] as number);

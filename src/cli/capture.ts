@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .option('--timeline', 'include every connection\'s transition timeline in JSON output')
     .option('--idle-timeout <seconds>', 'finish connections idle this long in capture time (memory bound)', '300')
     .option('--profile <name>', 'timer profile for TIME_WAIT: linux (60 s) or rfc9293 (4 min)', 'linux')
-    .option('--threads <n>', 'with --ndjson on a file: threads in all, 1 to 9 (the main one writes the lines, the others share the connections; default: 2 on a multi-core machine for files over 16 MiB, else 1)')
+    .option('--threads <n>', 'with --ndjson on a file: threads in all, 1 to 9 (the main one writes the lines, the others share the connections; default: 2 on a multi-core machine for files over 64 MiB, else 1)')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (file: string, words: string[], flags: CaptureFlags) => {
       await runCapture(file, words, flags);
@@ -167,7 +167,7 @@ function damaged(failure: TcpstateError, packets: number): TcpstateError {
   );
 }
 
-/** `--ndjson` on a file: threads in all, as asked, else 2 on a multi-core machine for files over 16 MiB. */
+/** `--ndjson` on a file: threads in all, as asked, else 2 on a multi-core machine for files over 64 MiB (below that, starting a worker costs more than it saves). */
 function threadsFor(file: string, asked: string | undefined): number {
   let size: number;
   try {
@@ -176,7 +176,7 @@ function threadsFor(file: string, asked: string | undefined): number {
     throw new BadOptionError('FILE', file, 'an existing pcap or pcapng file, or - for standard input');
   }
   if (asked !== undefined) return Number(asked);
-  return availableParallelism() > 1 && size >= 16 << 20 ? 2 : 1;
+  return availableParallelism() > 1 && size >= 64 << 20 ? 2 : 1;
 }
 
 function countersJson(c: CaptureCounters): object {
