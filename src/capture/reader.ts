@@ -107,26 +107,63 @@ export class CaptureReader {
   }
 }
 
+/** A file fed to a reader one block (4 MiB) at a time. */
+class FileFeeder {
+  readonly reader: CaptureReader;
+  private readonly fd: number;
+  readonly total: number;
+  done = 0;
+
+  constructor(path: string, reader: CaptureReader) {
+    this.reader = reader;
+    this.fd = openSync(path, 'r');
+    this.total = fstatSync(this.fd).size;
+  }
+
+  /** Reads and parses the next block; false at the end of the file (the reader then finished). */
+  step(): boolean {
+    const [b, at, room] = this.reader.reserve(1 << 22);
+    const n = readSync(this.fd, b, at, Math.min(room, 1 << 22), null);
+    if (n === 0) {
+      this.reader.finish();
+      return false;
+    }
+    this.done += n;
+    this.reader.commit(n);
+    return true;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
 /** Reads a whole file through a reader, 4 MiB at a time; `progress` gets (done, total) octets. */
 export function readCaptureFile(path: string, visit: PacketVisitor, progress?: (done: number, total: number) => void): CaptureReader {
-  const reader = new CaptureReader(visit);
-  const fd = openSync(path, 'r');
+  const feeder = new FileFeeder(path, new CaptureReader(visit));
   try {
-    const total = fstatSync(fd).size;
-    let done = 0;
-    for (;;) {
-      const [b, at, room] = reader.reserve(1 << 22);
-      const n = readSync(fd, b, at, Math.min(room, 1 << 22), null);
-      if (n === 0) break;
-      done += n;
-      reader.commit(n);
-      progress?.(done, total);
-    }
-    reader.finish();
+    while (feeder.step()) progress?.(feeder.done, feeder.total);
   } finally {
-    closeSync(fd);
+    feeder.close();
   }
-  return reader;
+  return feeder.reader;
+}
+
+/**
+ * `readCaptureFile` letting the event loop run between blocks: what is written meanwhile
+ * goes out, and a reader of the output that went away (EPIPE) is heard of at once.
+ */
+export async function readCaptureFileAsync(path: string, visit: PacketVisitor, progress?: (done: number, total: number) => void): Promise<CaptureReader> {
+  const feeder = new FileFeeder(path, new CaptureReader(visit));
+  try {
+    while (feeder.step()) {
+      progress?.(feeder.done, feeder.total);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    feeder.close();
+  }
+  return feeder.reader;
 }
 
 /** Reads a stream (stdin, a pipe) through a reader as data arrives; `afterChunk` runs after each chunk's packets. */

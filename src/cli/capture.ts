@@ -6,7 +6,7 @@
  * only needs "octets read of the file size" redrawn at most 10 times a second on a TTY
  * stderr, and the package and lockfile stay untouched.
  */
-import { fstatSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { BadOptionError, TcpstateError } from '../core/errors.js';
@@ -17,7 +17,7 @@ import { recordToJson, type Connection, type ConnectionRecord, type SideAnomalie
 import { renderConnectionDiagram, renderConnectionSvg } from '../capture/diagram.js';
 import { connectionMatches } from '../capture/filter.js';
 import { captureNdjsonPipeline } from '../capture/pipeline.js';
-import { readCaptureFile, readCaptureStream } from '../capture/reader.js';
+import { readCaptureFileAsync, readCaptureStream } from '../capture/reader.js';
 import { StatsCollector } from '../capture/stats.js';
 import { parseFilter, type Filter } from '../filter/index.js';
 import { CaptureFormatError } from '../wire/pcap.js';
@@ -111,6 +111,7 @@ async function runCapture(file: string, words: readonly string[], flags: Capture
 
   let failure: TcpstateError | null = null;
   const bar = flags.progress !== false && file !== '-' && process.stderr.isTTY === true ? new ProgressBar() : null;
+  if (file !== '-') checkReadable(file);
   const threads = direct !== null && file !== '-' ? threadsFor(file, flags.threads) : 1;
   if (direct !== null && threads > 1) {
     // The same lines in the same order, the analysis on a worker thread (src/capture/pipeline.ts).
@@ -127,7 +128,7 @@ async function runCapture(file: string, words: readonly string[], flags: Capture
       // A live pipe: records go out as soon as their connection is finished.
       await readCaptureStream(process.stdin, (p) => analyzer.packet(p), flushOut);
     } else {
-      readCaptureFile(file, (p) => analyzer.packet(p), bar === null ? undefined : (d, t) => bar.update(d, t));
+      await readCaptureFileAsync(file, (p) => analyzer.packet(p), bar === null ? undefined : (d, t) => bar.update(d, t));
     }
   } catch (err: unknown) {
     if (err instanceof CaptureFormatError) failure = err;
@@ -165,6 +166,21 @@ function damaged(failure: TcpstateError, packets: number): TcpstateError {
     failure.code,
     `${failure.message}; the ${packets} packets before it were analysed. The file is damaged or was cut short: copy it again, or use what was read.`,
   );
+}
+
+/** The capture file exists, is not a directory, and can be opened for reading: else a usage error naming it. */
+function checkReadable(file: string): void {
+  let what = 'an existing pcap or pcapng file, or - for standard input';
+  try {
+    if (statSync(file).isDirectory()) {
+      what = 'a pcap or pcapng file, not a directory';
+      throw new Error('directory');
+    }
+    what = 'a file you can read (check its permissions)';
+    closeSync(openSync(file, 'r'));
+  } catch {
+    throw new BadOptionError('FILE', file, what);
+  }
 }
 
 /** `--ndjson` on a file: threads in all, as asked, else 2 on a multi-core machine for files over 64 MiB (below that, starting a worker costs more than it saves). */

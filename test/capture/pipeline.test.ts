@@ -56,7 +56,7 @@ describe('capture --ndjson --threads 2 and 3', () => {
     }
   });
 
-  it('rejects another thread count and a missing file (exit 2)', () => {
+  it('rejects another thread count, a missing file and a directory (exit 2)', () => {
     for (const t of ['0', '10', 'two']) {
       const bad = runCli(['capture', many, '--ndjson', '--threads', t]);
       expect(bad.code).toBe(2);
@@ -65,5 +65,10 @@ describe('capture --ndjson --threads 2 and 3', () => {
     const missing = runCli(['capture', join(tmp, 'nosuch.pcap'), '--ndjson', '--threads', '2']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('nosuch.pcap');
+    for (const t of ['1', '2']) {
+      const directory = runCli(['capture', tmp, '--ndjson', '--threads', t]);
+      expect(directory.code).toBe(2);
+      expect(directory.stderr).toContain(`"${tmp}" for FILE: expected a pcap or pcapng file, not a directory`);
+    }
   });
 });
