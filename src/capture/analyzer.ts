@@ -146,7 +146,7 @@ export class CaptureAnalyzer implements DecodedSink {
     this.decoder.decode(p, this);
   }
 
-  /** The capture clock: every packet's time (after decoding, before its segment, if any). */
+  /** The capture clock: every packet's time, before the packet is decoded (and before its segment, if any). */
   tick(time: number): void {
     const c = this.counters;
     c.packets++;
