@@ -15,7 +15,7 @@ import { decodeIpv6, newIpv6Header } from '../wire/ipv6.js';
 import { decodeLink, newLinkResult } from '../wire/link.js';
 import type { PacketRecord } from '../wire/pcap.js';
 import { SYN } from '../core/segment.js';
-import { decodeTcp, newTcpHeader, TCP_MIN_HEADER, windowScaleOption } from '../wire/tcp.js';
+import { decodeTcp, newTcpHeader, parseOptions, TCP_MIN_HEADER } from '../wire/tcp.js';
 import type { CaptureCounters } from './analyzer.js';
 
 export interface DecodedSink {
@@ -43,6 +43,14 @@ export class PacketDecoder {
 
   constructor(counters: CaptureCounters) {
     this.counters = counters;
+  }
+
+  /** The window scale shift in the option list [start, end), as `decodeTcp` reads it (-1: none). */
+  private windowScale(buf: Uint8Array, start: number, end: number): number {
+    const t = this.tcp;
+    t.wscale = -1;
+    parseOptions(buf, start, end, t);
+    return t.wscale;
   }
 
   decode(p: PacketRecord, sink: DecodedSink): void {
@@ -157,7 +165,7 @@ export class PacketDecoder {
       sink.segment(
         family, src, dst, ((buf[tcpOffset] as number) << 8) | (buf[tcpOffset + 1] as number), ((buf[tcpOffset + 2] as number) << 8) | (buf[tcpOffset + 3] as number),
         flags & 0x3f, u32(buf, tcpOffset + 4), u32(buf, tcpOffset + 8), ((buf[tcpOffset + 14] as number) << 8) | (buf[tcpOffset + 15] as number),
-        Math.max(0, tcpLenOnWire - hl4), flags & SYN && hl4 > TCP_MIN_HEADER ? windowScaleOption(buf, tcpOffset + TCP_MIN_HEADER, tcpOffset + hl4) : -1,
+        Math.max(0, tcpLenOnWire - hl4), flags & SYN && hl4 > TCP_MIN_HEADER ? this.windowScale(buf, tcpOffset + TCP_MIN_HEADER, tcpOffset + hl4) : -1,
         p.wireLen, ipLen, time, truncated,
       );
       return;

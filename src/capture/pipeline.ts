@@ -58,7 +58,7 @@ export function captureNdjsonPipeline(
   const threads: Worker[] = [];
   return new Promise<PipelineResult>((resolve, reject) => {
     let settled = false;
-    let lastSeen = 0;
+    /** Per worker: its last batch has arrived. */
     const ended: boolean[] = new Array<boolean>(workers).fill(false);
     let packets = 0;
     let failure: TcpstateError | null = null;
@@ -80,10 +80,7 @@ export function captureNdjsonPipeline(
             if (m.progress !== undefined) progress?.(m.progress.done, m.progress.total);
             if (m.failure !== undefined) failure = new TcpstateError(m.failure.code, m.failure.message);
           }
-          if (m.last === true) {
-            lastSeen++;
-            ended[index] = true;
-          }
+          if (m.last === true) ended[index] = true;
           if (merger === null) {
             formatter.consume(m.batch);
             Atomics.add(written, 0, 1);
@@ -92,7 +89,7 @@ export function captureNdjsonPipeline(
             for (let i = 0; i < workers; i++) Atomics.store(written, i, merger.replayed(i));
           }
           for (let i = 0; i < workers; i++) Atomics.notify(written, i);
-          if (lastSeen === workers && (merger === null || merger.done)) {
+          if (ended.every((e) => e) && (merger === null || merger.done)) {
             settled = true;
             out.flush();
             resolve({ packets, failure });

@@ -60,8 +60,7 @@ export interface ObservedReset {
 
 /** What one side did, as seen on the wire. */
 export class ObservedEndpoint {
-  state: TcpState = 'CLOSED';
-  /** `state` as its index in TCP_STATES (kept together by the observer). */
+  /** The state as its index in TCP_STATES (what the observer keeps; `state` names it). */
   code = 0;
   readonly side: ObservedSide;
   /** Sequence space seen from this side: ISS known, highest SEQ + SEG.LEN. */
@@ -102,9 +101,12 @@ export class ObservedEndpoint {
     this.side = side;
   }
 
+  get state(): TcpState {
+    return TCP_STATES[this.code] as TcpState;
+  }
+
   /** Back to a fresh endpoint (objects are reused from one connection to the next). */
   reset(): void {
-    this.state = 'CLOSED';
     this.code = 0;
     this.issKnown = false;
     this.iss = 0;
@@ -620,14 +622,12 @@ export class PassiveObserver {
     if (((EDGE_FROM[id] as number) & (1 << e.code)) === 0) return; // the wire shows something the table has no edge for
     const from = e.state;
     e.code = EDGE_TO[id] as number;
-    e.state = TCP_STATES[e.code] as TcpState;
     if (this.sink.recording) this.sink.transition({ at, side: e.side, from, to: e.state, rule: EDGE_IDS[id] as TransitionId, inferred, packet });
   }
 
   /** Mid-stream start: the side is synchronized already; no rule applies. */
   private force(e: ObservedEndpoint, to: TcpState, at: number): void {
     const from = e.state;
-    e.state = to;
     e.code = TCP_STATES.indexOf(to);
     if (this.sink.recording) this.sink.transition({ at, side: e.side, from, to, rule: 'mid-stream', inferred: true, packet: 1 });
   }

@@ -124,7 +124,8 @@ export function decodeTcp(buf: Uint8Array, offset: number, length: number, out: 
   return true;
 }
 
-function parseOptions(buf: Uint8Array, start: number, end: number, out: TcpHeader): void {
+/** Reads the option list [start, end) into `out` (its option fields, and `badOptions`). */
+export function parseOptions(buf: Uint8Array, start: number, end: number, out: TcpHeader): void {
   let i = start;
   while (i < end) {
     const kind = buf[i] as number;
@@ -173,30 +174,6 @@ function parseOptions(buf: Uint8Array, start: number, end: number, out: TcpHeade
     }
     i += len;
   }
-}
-
-/**
- * The window scale shift in the option list [start, end) as `decodeTcp` reads it (the
- * last well-formed one; the scan stops at EOL or at a length that leaves the list), or
- * -1: for callers that need nothing else from the options.
- */
-export function windowScaleOption(buf: Uint8Array, start: number, end: number): number {
-  let wscale = -1;
-  let i = start;
-  while (i < end) {
-    const kind = buf[i] as number;
-    if (kind === TCPOPT_EOL) break;
-    if (kind === TCPOPT_NOP) {
-      i++;
-      continue;
-    }
-    if (i + 1 >= end) break;
-    const len = buf[i + 1] as number;
-    if (len < 2 || i + len > end) break;
-    if (kind === TCPOPT_WSCALE && len === 3) wscale = buf[i + 2] as number;
-    i += len;
-  }
-  return wscale;
 }
 
 /** Options in tcpdump's notation: `mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7` (known ones only). */
