@@ -72,6 +72,9 @@ export class PcapParser {
   headerDone = false;
   /** Records parsed so far (1-based number of the next one is this + 1). */
   records = 0;
+  /** From the file header: the largest plausible captured length, and the timestamp fraction's units per second. */
+  private maxCaplen = 0;
+  private fracPerSecond = 1e6;
 
   /** True when these four octets open a pcap file in either byte order. */
   static sniff(buf: Uint8Array, at: number): boolean {
@@ -99,18 +102,22 @@ export class PcapParser {
       this.snaplen = readU32(buf, pos + 16, this.little);
       // The top bits of the link type field may carry an FCS length (pcap-savefile(5)).
       this.linkType = readU32(buf, pos + 20, this.little) & 0x0fffffff;
+      this.maxCaplen = Math.min(MAX_PACKET_LENGTH, Math.max(this.snaplen, 262144) * 4);
+      this.fracPerSecond = this.nanos ? 1e9 : 1e6;
       this.headerDone = true;
       return PCAP_HEADER_LENGTH;
     }
     if (end - pos < PCAP_RECORD_HEADER_LENGTH) return 0;
-    const sec = readU32(buf, pos, this.little);
-    const frac = readU32(buf, pos + 4, this.little);
-    const caplen = readU32(buf, pos + 8, this.little);
-    const wireLen = readU32(buf, pos + 12, this.little);
-    if (caplen > MAX_PACKET_LENGTH || caplen > Math.max(this.snaplen, 262144) * 4) {
+    const little = this.little;
+    const sec = readU32(buf, pos, little);
+    const frac = readU32(buf, pos + 4, little);
+    const caplen = readU32(buf, pos + 8, little);
+    const wireLen = readU32(buf, pos + 12, little);
+    if (caplen > this.maxCaplen) {
       throw new CaptureFormatError(base + pos, `pcap record ${this.records + 1}`, `captured length ${caplen} is impossible (snap length ${this.snaplen})`);
     }
-    if (frac >= (this.nanos ? 1e9 : 1e6) * 16) {
+    const perSecond = this.fracPerSecond;
+    if (frac >= perSecond * 16) {
       throw new CaptureFormatError(base + pos, `pcap record ${this.records + 1}`, `timestamp fraction ${frac} is out of range`);
     }
     const total = PCAP_RECORD_HEADER_LENGTH + caplen;
@@ -118,8 +125,8 @@ export class PcapParser {
     out.data = buf;
     out.offset = pos + PCAP_RECORD_HEADER_LENGTH;
     out.caplen = caplen;
-    out.wireLen = Math.max(wireLen, caplen);
-    out.time = sec + frac / (this.nanos ? 1e9 : 1e6);
+    out.wireLen = wireLen > caplen ? wireLen : caplen;
+    out.time = sec + frac / perSecond;
     out.linkType = this.linkType;
     out.fileOffset = base + pos;
     this.records++;
