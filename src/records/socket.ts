@@ -95,7 +95,8 @@ export const ALL_STATES_MASK = 0x1ffe;
 /**
  * A record carrying only what the filter language reads (state, family, addresses), for
  * matching things that are not kernel sockets — trace events, captured connections —
- * with the same ss filter as `ls`. Queues, owner and timers are empty.
+ * with the same ss filter as `ls`, and the starting point of the record the netlink
+ * decoder fills in place. Queues, owner and timers are empty.
  */
 export function filterableRecord(state: TcpState, linuxState: number, family: Family, local: SocketAddress, remote: SocketAddress): SocketRecord {
   return {

@@ -10,7 +10,7 @@
  */
 import { TcpstateError } from '../core/errors.js';
 import { stateFromLinux } from '../core/states.js';
-import type { Family, SocketAddress, SocketRecord, SocketTimer, TcpInfoSubset, TimerKind } from '../records/socket.js';
+import { filterableRecord, type Family, type SocketAddress, type SocketRecord, type SocketTimer, type TcpInfoSubset, type TimerKind } from '../records/socket.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -268,21 +268,8 @@ export interface ReusableRecord {
 export function createReusableRecord(): ReusableRecord {
   const local: Mutable<SocketAddress> = { address: '', port: 0 };
   const remote: Mutable<SocketAddress> = { address: '', port: 0 };
-  const rec: Mutable<SocketRecord> = {
-    state: 'CLOSED',
-    linuxState: 0,
-    family: 'ipv4',
-    local,
-    remote,
-    recvQueue: 0,
-    sendQueue: 0,
-    uid: 0,
-    inode: 0,
-    timer: null,
-    netns: null,
-    process: null,
-    info: null,
-  };
+  // Filled in place for every socket decoded (no object per socket).
+  const rec: Mutable<SocketRecord> = filterableRecord('CLOSED', 0, 'ipv4', local, remote);
   const timer: Mutable<SocketTimer> = { kind: 'on', expiresMs: 0, retransmits: 0 };
   const info: Mutable<TcpInfoSubset> = {
     rttMs: 0, rttvarMs: 0, retransmits: 0, totalRetrans: 0, cwnd: 0, bytesAcked: 0, bytesReceived: 0, lastSendMs: 0, lastReceiveMs: 0,

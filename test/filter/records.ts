@@ -6,7 +6,7 @@
  */
 import type { TcpState } from '../../src/core/states.js';
 import { stateFromLinux, STATE_INFO, TCP_STATES } from '../../src/core/states.js';
-import type { Family, SocketRecord } from '../../src/records/socket.js';
+import { filterableRecord, type Family, type SocketRecord } from '../../src/records/socket.js';
 import { parseIpv4, parseIpv6 } from '../../src/filter/parser.js';
 
 /** A record with the given state (canonical id or Linux number) and endpoints. */
@@ -19,21 +19,7 @@ export function rec(
   const linuxState = typeof state === 'number' ? state : STATE_INFO[state].linux;
   const id = typeof state === 'number' ? stateFromLinux(state) : state;
   if (id === undefined) throw new Error(`bad Linux state ${String(state)}`);
-  return {
-    state: id,
-    linuxState,
-    family,
-    local: endpoint(local, family),
-    remote: endpoint(remote, family),
-    recvQueue: 0,
-    sendQueue: 0,
-    uid: 0,
-    inode: 0,
-    timer: null,
-    netns: null,
-    process: null,
-    info: null,
-  };
+  return filterableRecord(id, linuxState, family, endpoint(local, family), endpoint(remote, family));
 }
 
 /** `127.0.0.1:80`, `[::1]:443`, `*:*`, `0.0.0.0:*`, `[::ffff:127.0.0.1]:9443`. */
