@@ -5,9 +5,9 @@
  * (skips loudly without it, fails under CI=true). Every lab run is bounded (--hold 20)
  * and killed and cleaned up in afterAll, even after a failure.
  */
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/doctor/types.js';
+import { createNetns, deleteNetns, netnsNames } from '../helpers/netns.js';
 import { labAvailable, namespacesOf, reap, runCliAsync, startCli, waitForNamespace, type Background } from '../lab/helpers.js';
 
 const enabled = labAvailable('test/doctor/lab.test.ts');
@@ -66,16 +66,14 @@ describe.runIf(enabled)('doctor on the lab problem scenarios (root)', () => {
       p.catch(() => undefined);
       namespaces.set(name, p);
     }
-    spawnSync('ip', ['netns', 'add', CLEAN], { timeout: 10_000 });
-    spawnSync('ip', ['-n', CLEAN, 'link', 'set', 'lo', 'up'], { timeout: 10_000 });
+    createNetns(CLEAN);
   });
 
   afterAll(async () => {
     await reap(bgs);
-    spawnSync('ip', ['netns', 'del', CLEAN], { timeout: 10_000 });
+    deleteNetns(CLEAN);
     expect(namespacesOf(bgs.map((b) => b.pid))).toEqual([]);
-    const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
-    expect(left).not.toContain(CLEAN);
+    expect(netnsNames()).not.toContain(CLEAN);
   });
 
   const ns = (name: string): Promise<string> => namespaces.get(name) ?? Promise.reject(new Error(name));
