@@ -27,6 +27,7 @@
  * loaded analysers, here it is the well-known ports plus common service ports.
  */
 import { ACK, FIN, RST, SYN } from '../core/segment.js';
+import { settleNumberFields } from '../core/number-fields.js';
 import { seqDiff } from '../core/seq.js';
 
 export const ZEEK_INACTIVE = 0;
@@ -401,4 +402,11 @@ export class ZeekConn {
   duration(): number {
     return this.firstTime < 0 ? 0 : this.lastTime - this.firstTime;
   }
+}
+
+// Sequence numbers and capture times get their final field layout now (see src/core/number-fields.ts).
+{
+  const z = new ZeekConn(false);
+  settleNumberFields(z.orig, ['startSeq', 'lastSeq', 'dataEnd']);
+  settleNumberFields(z, ['lastTime', 'firstTime']);
 }

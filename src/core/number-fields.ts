@@ -1,0 +1,24 @@
+/**
+ * Number fields given their final representation before the first real object exists.
+ *
+ * V8 stores a field that first held a small integer as one, until a number outside that
+ * range arrives (a sequence number past 2^31, a time in milliseconds since 1970, an
+ * IPv4 address from 128.0.0.0 up). Then it changes the object layout: optimised code
+ * built for the old layout is thrown away, and every object made before is migrated
+ * when next touched. In a capture that happens a few seconds in, after thousands of
+ * connection objects exist, and cost tens of deoptimisations (41 on the bench file,
+ * 15 after this). Storing such a number into a throwaway object at load time settles
+ * the layout that every later object of the class gets.
+ */
+
+/** Not a small integer in any V8 build: the field becomes a double field. */
+const NOT_SMALL = 0.5;
+
+/** Makes each named number field of `o`'s class a double field; throws when `o` has no such field (a renamed field). */
+export function settleNumberFields(o: object, fields: readonly string[]): void {
+  const r = o as Record<string, unknown>;
+  for (const f of fields) {
+    if (typeof r[f] !== 'number') throw new Error(`settleNumberFields: ${o.constructor.name} has no number field ${f}`);
+    r[f] = NOT_SMALL;
+  }
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { settleNumberFields } from '../../src/core/number-fields.js';
+import { ObservedEndpoint, PassiveObserver } from '../../src/core/observer.js';
+import { LINUX_PROFILE } from '../../src/core/profile.js';
+
+class Sample {
+  seq = 0;
+  label = 'x';
+}
+
+describe('settleNumberFields', () => {
+  it('names the class and the field when the field is missing or not a number (a renamed field fails at load)', () => {
+    expect(() => settleNumberFields(new Sample(), ['sequence'])).toThrow(/Sample has no number field sequence/);
+    expect(() => settleNumberFields(new Sample(), ['label'])).toThrow(/Sample has no number field label/);
+  });
+
+  it('changes only the throwaway object: new objects keep their initial values', () => {
+    const s = new Sample();
+    settleNumberFields(s, ['seq']);
+    expect(s.seq).not.toBe(0);
+    expect(new Sample().seq).toBe(0);
+    // The observer module settled its fields at load; fresh objects start as before.
+    const e = new ObservedEndpoint('resp');
+    expect([e.iss, e.nxt, e.finSeq, e.timeWaitDeadline, e.lastSynAt, e.gapAt]).toEqual([0, 0, 0, -1, -1, -1]);
+    const o = new PassiveObserver(LINUX_PROFILE, { recording: false, transition: () => undefined });
+    expect([o.synAckAt, o.handshakeRttMs, o.synAckRttMs]).toEqual([-1, -1, -1]);
+  });
+});
