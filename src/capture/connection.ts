@@ -255,15 +255,17 @@ export class Connection implements ObserverSink {
     if (flags & FIN) this.completeness |= COMPLETENESS_FIN;
     if (flags & RST) this.completeness |= COMPLETENESS_RST;
     const scaled = flags & SYN || this.origWscale < 0 || this.respWscale < 0 ? rawWindow : rawWindow * 2 ** (fromOrig ? this.origWscale : this.respWscale);
-    const s = SCRATCH;
-    s.seq = seq;
-    s.ack = ack;
-    s.flags = flags;
-    s.window = scaled;
-    s.len = len;
     const ob = this.observer;
     const gapsBefore = fromOrig ? ob.resp.gapsAcked : ob.orig.gapsAcked;
-    ob.segment(fromOrig, s, time * 1000);
+    if (!ob.fastSegment(fromOrig, flags, seq, ack, len, scaled)) {
+      const s = SCRATCH;
+      s.seq = seq;
+      s.ack = ack;
+      s.flags = flags;
+      s.window = scaled;
+      s.len = len;
+      ob.segment(fromOrig, s, time * 1000);
+    }
     this.zeek.packet(fromOrig, flags, seq, ack, len, rawWindow, time);
     // Zeek reports a gap when the acknowledgement passes a hole of the peer's stream.
     if ((fromOrig ? ob.resp.gapsAcked : ob.orig.gapsAcked) !== gapsBefore) this.zeek.gap(!fromOrig);

@@ -210,6 +210,7 @@ const E_SIMULTANEOUS_OPEN = edge('simultaneous-open');
 const E_TIME_WAIT_TIMEOUT = edge('time-wait-timeout');
 
 const SYNCHRONIZED: ReadonlySet<TcpState> = new Set(['SYN_RECEIVED', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSE_WAIT']);
+const ESTABLISHED = TCP_STATES.indexOf('ESTABLISHED');
 
 export class PassiveObserver {
   readonly orig = new ObservedEndpoint('orig');
@@ -287,6 +288,29 @@ export class PassiveObserver {
       this.move(e, E_TIME_WAIT_TIMEOUT, e.timeWaitDeadline, false, 0);
       e.timeWaitDeadline = -1;
     }
+  }
+
+  /**
+   * The commonest segment in one step: in-order data or a bare acknowledgement (ACK
+   * without SYN, FIN or RST) between two ESTABLISHED sides with nothing pending — no
+   * timer, no FIN held back, no holes, no acknowledgement of data the capture missed.
+   * For such a segment `segment` only counts it, moves the sender's next sequence
+   * number and counts a zero window; this does the same and returns true. For any other
+   * segment it changes nothing and returns false (then call `segment`).
+   */
+  fastSegment(fromOrig: boolean, flags: number, seq: number, ack: number, len: number, window: number): boolean {
+    if ((flags & (SYN | FIN | RST | ACK)) !== ACK || this.pendingFin !== null || !this.started) return false;
+    const x = fromOrig ? this.orig : this.resp;
+    const y = fromOrig ? this.resp : this.orig;
+    if (x.code !== ESTABLISHED || y.code !== ESTABLISHED || x.timeWaitDeadline >= 0 || y.timeWaitDeadline >= 0) return false;
+    // In order (not a retransmission, a keep-alive or a jump), and no FIN on either side yet.
+    if (!x.nxtKnown || seq !== x.nxt || x.finSent || y.finSent) return false;
+    // Acknowledges nothing unseen, and no hole of the receiver's stream to fill.
+    if ((y.nxtKnown && seqGt(ack, y.nxt)) || (y.holes !== null && y.holes.length > 0)) return false;
+    this.packetNo++;
+    if (len > 0) x.nxt = seqAdd(seq, len);
+    if (window === 0) x.zeroWindows++;
+    return true;
   }
 
   /** One segment seen on the wire, sent by the originator (`fromOrig`) or the responder. */
