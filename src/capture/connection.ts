@@ -266,7 +266,7 @@ export class Connection implements ObserverSink {
       s.len = len;
       ob.segment(fromOrig, s, time * 1000);
     }
-    this.zeek.packet(fromOrig, flags, seq, ack, len, rawWindow, time);
+    if (!this.zeek.fastPacket(fromOrig, flags, seq, len, rawWindow, time)) this.zeek.packet(fromOrig, flags, seq, ack, len, rawWindow, time);
     // Zeek reports a gap when the acknowledgement passes a hole of the peer's stream.
     if ((fromOrig ? ob.resp.gapsAcked : ob.orig.gapsAcked) !== gapsBefore) this.zeek.gap(!fromOrig);
     if (this.log !== null) {
