@@ -30,7 +30,7 @@ import { ipv6WordsToString } from '../wire/ipv6.js';
 import type { PacketRecord } from '../wire/pcap.js';
 import { ByteSink } from './bytes-out.js';
 import { Connection, type ConnectionRecord } from './connection.js';
-import { PacketDecoder, type DecodedSink } from './decoder.js';
+import { PacketDecoder, type DecodedSegment, type DecodedSink } from './decoder.js';
 import { PHASE_CREATE, PHASE_REUSE_FINISH, PHASE_SWEEP_FINISH, PHASE_SWEEP_RELEASE, R_ID, R_START, RecordRows, ROW_CREATE, ROW_END, ROW_SWEEP } from './record-row.js';
 import { RowFormatter } from './row-json.js';
 import { zeekFlipsRoles } from './zeek.js';
@@ -173,8 +173,15 @@ export class CaptureAnalyzer implements DecodedSink {
     return (h ^ (h >>> 16)) & 0x3fffffff;
   }
 
-  /** A TCP segment of the capture (addresses as 32-bit words; IPv4 in word 0). */
-  segment(family: 'ipv4' | 'ipv6', src: Uint32Array, dst: Uint32Array, sp: number, dp: number, flags: number, seq: number, ack: number, win: number, len: number, wscale: number, wireLen: number, ipLen: number, time: number, truncated: boolean): void {
+  /** A TCP segment of the capture. */
+  segment(s: DecodedSegment): void {
+    const family = s.family;
+    const src = s.src;
+    const dst = s.dst;
+    const sp = s.sp;
+    const dp = s.dp;
+    const flags = s.flags;
+    const time = s.time;
     const hash = this.hashOf(family === 'ipv4' ? 4 : 6, src, sp, dst, dp);
     if (this.shardCount > 1 && hash % this.shardCount !== this.shardIndex) return; // another shard's connection
     const buckets = this.buckets;
@@ -197,7 +204,7 @@ export class CaptureAnalyzer implements DecodedSink {
       conn = conn.nextInBucket;
     }
     const plainSyn = (flags & (SYN | ACK | RST)) === SYN;
-    if (conn !== null && plainSyn && this.isReuse(conn, fromOrig, seq)) {
+    if (conn !== null && plainSyn && this.isReuse(conn, fromOrig, s.seq)) {
       this.phase = PHASE_REUSE_FINISH;
       this.finish(conn, time);
       conn = null;
@@ -241,7 +248,7 @@ export class CaptureAnalyzer implements DecodedSink {
       conn.nextInBucket = buckets[slot] ?? null;
       buckets[slot] = conn;
     }
-    conn.packet(fromOrig, flags, seq, ack, win, len, wscale, wireLen, ipLen, time, truncated);
+    conn.packet(fromOrig, s);
     // What `sweep` needs, kept densely (its scan then touches no connection object).
     const ob = conn.observer;
     const i = conn.liveIndex;

@@ -14,6 +14,7 @@ import {
   R_ORIG_DEADLINE, R_ORIG_SIDE, R_ORIG_STATE, R_PACKETS, R_R0, R_RESETS, R_RESETS_AT, R_RESP_DEADLINE, R_RESP_SIDE, R_RESP_STATE, R_RPORT, R_RTT,
   R_START, R_TRUNCATED, R_WIRE, R_ZEEK_DURATION, R_ZEEK_ORIG_BYTES, R_ZEEK_RESP_BYTES, ROW_RECORD, type RecordRows,
 } from './record-row.js';
+import type { DecodedSegment } from './decoder.js';
 import { ZeekConn, type ZeekConnState } from './zeek.js';
 
 /** Wireshark's tcp.completeness bits (epan/dissectors/packet-tcp.c). */
@@ -229,10 +230,18 @@ export class Connection implements ObserverSink {
     }
   }
 
-  /** One packet of this connection. `len` is the payload length on the wire. */
-  packet(fromOrig: boolean, flags: number, seq: number, ack: number, rawWindow: number, len: number, wscale: number, wireLen: number, ipLen: number, time: number, truncated: boolean): void {
+  /** One packet of this connection (read during the call only). */
+  packet(fromOrig: boolean, seg: DecodedSegment): void {
+    const flags = seg.flags;
+    const seq = seg.seq;
+    const ack = seg.ack;
+    const rawWindow = seg.win;
+    const len = seg.len;
+    const wireLen = seg.wireLen;
+    const ipLen = seg.ipLen;
+    const time = seg.time;
     this.last = time;
-    if (truncated) this.truncated++;
+    if (seg.truncated) this.truncated++;
     if (fromOrig) {
       this.origPackets++;
       this.origBytes += len;
@@ -245,8 +254,8 @@ export class Connection implements ObserverSink {
       this.respIp += ipLen;
     }
     if (flags & SYN) {
-      if (fromOrig) this.origWscale = wscale;
-      else this.respWscale = wscale;
+      if (fromOrig) this.origWscale = seg.wscale;
+      else this.respWscale = seg.wscale;
       this.completeness |= flags & ACK ? COMPLETENESS_SYN_ACK : COMPLETENESS_SYN;
     } else if (flags & ACK) {
       this.completeness |= COMPLETENESS_ACK;

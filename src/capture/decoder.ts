@@ -9,6 +9,7 @@
  * counted and skipped; a first fragment is analysed with the payload length its TCP
  * header and the total length imply. Tunnels (GRE, VXLAN, IP-in-IP) are not entered.
  */
+import { settleNumberFields } from '../core/number-fields.js';
 import { u32 } from '../wire/bytes.js';
 import { decodeIpv4, IPPROTO_TCP, IPV4_MF, IPV4_MIN_HEADER, newIpv4Header } from '../wire/ipv4.js';
 import { decodeIpv6, newIpv6Header } from '../wire/ipv6.js';
@@ -18,14 +19,45 @@ import { SYN } from '../core/segment.js';
 import { decodeTcp, newTcpHeader, parseOptions, TCP_MIN_HEADER } from '../wire/tcp.js';
 import type { CaptureCounters } from './analyzer.js';
 
+/**
+ * The TCP segment just decoded: one object, refilled for every packet. Its numbers are
+ * handed on in fields, not as arguments: a sequence number past 2^31 or a time passed as
+ * an argument to a function that is not inlined is a new heap number per packet.
+ */
+export class DecodedSegment {
+  family: 'ipv4' | 'ipv6' = 'ipv4';
+  /** Addresses as 32-bit words (IPv4: word 0, the rest 0). */
+  readonly src = new Uint32Array(4);
+  readonly dst = new Uint32Array(4);
+  sp = 0;
+  dp = 0;
+  /** The six classic flag bits. */
+  flags = 0;
+  seq = 0;
+  ack = 0;
+  /** The window field as sent (unscaled). */
+  win = 0;
+  /** Payload octets on the wire. */
+  len = 0;
+  /** The window scale shift a SYN announced (-1: none or not a SYN). */
+  wscale = -1;
+  /** Octets of the frame on the wire, and of the IP packet. */
+  wireLen = 0;
+  ipLen = 0;
+  /** Capture time, seconds. */
+  time = 0;
+  /** The capture cut the packet short. */
+  truncated = false;
+}
+
+// Sequence numbers and times get their final field layout now (see src/core/number-fields.ts).
+settleNumberFields(new DecodedSegment(), ['seq', 'ack', 'time']);
+
 export interface DecodedSink {
   /** Every packet's capture time (seconds), before its segment if it has one. */
   tick(time: number): void;
-  /** A TCP segment: addresses as 32-bit words (IPv4: word 0, the rest 0), `len` the payload on the wire. */
-  segment(
-    family: 'ipv4' | 'ipv6', src: Uint32Array, dst: Uint32Array, sp: number, dp: number, flags: number, seq: number, ack: number, win: number,
-    len: number, wscale: number, wireLen: number, ipLen: number, time: number, truncated: boolean,
-  ): void;
+  /** A TCP segment (read it during the call: the object is refilled for the next packet). */
+  segment(s: DecodedSegment): void;
 }
 
 export class PacketDecoder {
@@ -35,8 +67,7 @@ export class PacketDecoder {
   private readonly ip4 = newIpv4Header();
   private readonly ip6 = newIpv6Header();
   private readonly tcp = newTcpHeader();
-  private readonly src = new Uint32Array(4);
-  private readonly dst = new Uint32Array(4);
+  private readonly out = new DecodedSegment();
   private lastLinkType = -1;
   /** The latest capture time, for packets without one (pcapng simple packet blocks). */
   private lastTime = Number.NaN;
@@ -78,8 +109,9 @@ export class PacketDecoder {
     let tcpLenOnWire: number;
     let truncated = false;
     let ipLen: number;
-    const src = this.src;
-    const dst = this.dst;
+    const out = this.out;
+    const src = out.src;
+    const dst = out.dst;
     const avail4 = Math.min(l3len, buf.length - l3);
     const b0 = avail4 >= IPV4_MIN_HEADER ? (buf[l3] as number) : 0;
     const hl = (b0 & 0x0f) * 4;
@@ -162,12 +194,20 @@ export class PacketDecoder {
       const flags = buf[tcpOffset + 13] as number;
       c.tcpPackets++;
       if (truncated) c.truncated++;
-      sink.segment(
-        family, src, dst, ((buf[tcpOffset] as number) << 8) | (buf[tcpOffset + 1] as number), ((buf[tcpOffset + 2] as number) << 8) | (buf[tcpOffset + 3] as number),
-        flags & 0x3f, u32(buf, tcpOffset + 4), u32(buf, tcpOffset + 8), ((buf[tcpOffset + 14] as number) << 8) | (buf[tcpOffset + 15] as number),
-        Math.max(0, tcpLenOnWire - hl4), flags & SYN && hl4 > TCP_MIN_HEADER ? this.windowScale(buf, tcpOffset + TCP_MIN_HEADER, tcpOffset + hl4) : -1,
-        p.wireLen, ipLen, time, truncated,
-      );
+      out.family = family;
+      out.sp = ((buf[tcpOffset] as number) << 8) | (buf[tcpOffset + 1] as number);
+      out.dp = ((buf[tcpOffset + 2] as number) << 8) | (buf[tcpOffset + 3] as number);
+      out.flags = flags & 0x3f;
+      out.seq = u32(buf, tcpOffset + 4);
+      out.ack = u32(buf, tcpOffset + 8);
+      out.win = ((buf[tcpOffset + 14] as number) << 8) | (buf[tcpOffset + 15] as number);
+      out.len = Math.max(0, tcpLenOnWire - hl4);
+      out.wscale = flags & SYN && hl4 > TCP_MIN_HEADER ? this.windowScale(buf, tcpOffset + TCP_MIN_HEADER, tcpOffset + hl4) : -1;
+      out.wireLen = p.wireLen;
+      out.ipLen = ipLen;
+      out.time = time;
+      out.truncated = truncated;
+      sink.segment(out);
       return;
     }
     const t = this.tcp;
@@ -183,6 +223,19 @@ export class PacketDecoder {
     c.tcpPackets++;
     const len = Math.max(0, tcpLenOnWire - t.headerLength);
     if (truncated) c.truncated++;
-    sink.segment(family, src, dst, t.srcPort, t.dstPort, t.flags & 0x3f, t.seq, t.ack, t.window, len, t.wscale, p.wireLen, ipLen, time, truncated);
+    out.family = family;
+    out.sp = t.srcPort;
+    out.dp = t.dstPort;
+    out.flags = t.flags & 0x3f;
+    out.seq = t.seq;
+    out.ack = t.ack;
+    out.win = t.window;
+    out.len = len;
+    out.wscale = t.wscale;
+    out.wireLen = p.wireLen;
+    out.ipLen = ipLen;
+    out.time = time;
+    out.truncated = truncated;
+    sink.segment(out);
   }
 }

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { CaptureAnalyzer } from '../../src/capture/analyzer.js';
 import { asciiBytes, ByteSink } from '../../src/capture/bytes-out.js';
 import { Connection, recordToJson } from '../../src/capture/connection.js';
+import { DecodedSegment } from '../../src/capture/decoder.js';
 import { CaptureReader } from '../../src/capture/reader.js';
 import { LINUX_PROFILE } from '../../src/core/profile.js';
 import { manyConnections } from './helpers.js';
@@ -92,17 +93,22 @@ describe('direct NDJSON', () => {
   });
 });
 
+/** A decoded segment with these numbers (the decoder's argument order of old). */
+function segment(flags: number, seq: number, ack: number, win: number, len: number, wscale: number, wireLen: number, ipLen: number, time: number, truncated: boolean): DecodedSegment {
+  return Object.assign(new DecodedSegment(), { flags, seq, ack, win, len, wscale, wireLen, ipLen, time, truncated });
+}
+
 describe('connection objects reused', () => {
   it('a reused connection is equal to a new one', () => {
     const o = new Uint32Array([0x0a000001, 0, 0, 0]);
     const r = new Uint32Array([0x0a000002, 0, 0, 0]);
     const opts = { originatorInferred: false, zeekFlipped: false, timeline: true, log: false };
     const used = new Connection(1, 'ipv4', o, 1000, r, 80, 10, LINUX_PROFILE, opts);
-    used.packet(true, 0x02, 100, 0, 1000, 0, 7, 60, 40, 10, false);
-    used.packet(false, 0x12, 900, 101, 1000, 0, 7, 60, 40, 10.001, false);
-    used.packet(true, 0x10, 101, 901, 1000, 0, -1, 54, 40, 10.002, false);
-    used.packet(true, 0x18, 101, 901, 1000, 50, -1, 104, 90, 10.003, true);
-    used.packet(false, 0x14, 901, 151, 0, 0, -1, 54, 40, 10.004, false);
+    used.packet(true, segment(0x02, 100, 0, 1000, 0, 7, 60, 40, 10, false));
+    used.packet(false, segment(0x12, 900, 101, 1000, 0, 7, 60, 40, 10.001, false));
+    used.packet(true, segment(0x10, 101, 901, 1000, 0, -1, 54, 40, 10.002, false));
+    used.packet(true, segment(0x18, 101, 901, 1000, 50, -1, 104, 90, 10.003, true));
+    used.packet(false, segment(0x14, 901, 151, 0, 0, -1, 54, 40, 10.004, false));
     used.advance(11);
     used.finalized = true;
     used.liveIndex = 3;
