@@ -94,9 +94,18 @@ export class CaptureAnalyzer implements DecodedSink {
     packets: 0, tcpPackets: 0, nonIp: 0, nonTcp: 0, fragments: 0, truncated: 0, unsupportedLink: 0, malformed: 0,
     connections: 0, firstTime: Number.NaN, lastTime: Number.NaN, linkTypes: {},
   };
-  /** Chained hash table indexed by `hash & mask`; doubled when it holds more connections than slots. */
-  private buckets: (Connection | null)[] = new Array<Connection | null>(4096).fill(null);
-  private mask = 4095;
+  /**
+   * The flow table: open addressing with linear probing over two typed arrays, per slot
+   * the connection's object index + 1 (0: empty) and its hash. A probe compares hashes
+   * first, so finding a connection, or finding that a SYN's tuple is new, touches no
+   * other connection object (most of them linger, long out of the cache). At most half
+   * full: doubled when it would be more.
+   */
+  private table = new Int32Array(8192);
+  private tableHash = new Int32Array(8192);
+  private tableMask = 8191;
+  /** Every connection object made, by object index (the pool: finished ones are reused). */
+  private readonly objects: Connection[] = [];
   private live = 0;
   private nextId = 1;
   private readonly decoder: PacketDecoder;
@@ -184,24 +193,25 @@ export class CaptureAnalyzer implements DecodedSink {
     const time = s.time;
     const hash = this.hashOf(family === 'ipv4' ? 4 : 6, src, sp, dst, dp);
     if (this.shardCount > 1 && hash % this.shardCount !== this.shardIndex) return; // another shard's connection
-    const buckets = this.buckets;
-    const slot = hash & this.mask;
-    let conn = buckets[slot] ?? null;
+    const table = this.table;
+    const tableHash = this.tableHash;
+    const mask = this.tableMask;
+    let conn: Connection | null = null;
     let fromOrig = true;
-    let prev: Connection | null = null;
-    while (conn !== null) {
-      if (conn.family === family) {
-        if (conn.oPort === sp && conn.rPort === dp && isOrig(conn, src) && isResp(conn, dst)) {
-          fromOrig = true;
-          break;
-        }
-        if (conn.oPort === dp && conn.rPort === sp && isOrig(conn, dst) && isResp(conn, src)) {
-          fromOrig = false;
-          break;
-        }
+    for (let i = hash & mask; table[i] !== 0; i = (i + 1) & mask) {
+      if (tableHash[i] !== hash) continue;
+      const c = this.objects[(table[i] as number) - 1] as Connection;
+      if (c.family !== family) continue;
+      if (c.oPort === sp && c.rPort === dp && isOrig(c, src) && isResp(c, dst)) {
+        conn = c;
+        fromOrig = true;
+        break;
       }
-      prev = conn;
-      conn = conn.nextInBucket;
+      if (c.oPort === dp && c.rPort === sp && isOrig(c, dst) && isResp(c, src)) {
+        conn = c;
+        fromOrig = false;
+        break;
+      }
     }
     const plainSyn = (flags & (SYN | ACK | RST)) === SYN;
     if (conn !== null && plainSyn && this.isReuse(conn, fromOrig, s.seq)) {
@@ -226,15 +236,16 @@ export class CaptureAnalyzer implements DecodedSink {
           timeline: this.keepTimeline,
           log,
         });
+        conn.objectIndex = this.objects.length;
+        this.objects.push(conn);
       }
       conn.hash = hash;
       conn.liveIndex = this.liveList.length;
       this.liveList.push(conn);
       if (conn.liveIndex >= this.liveLast.length) this.growLive();
-      conn.nextInBucket = buckets[slot] ?? null;
-      buckets[slot] = conn;
+      this.insert(conn);
       this.live++;
-      if (this.liveList.length > buckets.length) this.grow();
+      if (this.liveList.length * 2 > this.table.length) this.grow();
       this.counters.connections++;
       if (this.shardCount > 1) {
         const rows = this.rows as RecordRows;
@@ -242,11 +253,6 @@ export class CaptureAnalyzer implements DecodedSink {
         rows.rows[at + R_ID] = id;
       }
       fromOrig = !flip;
-    } else if (prev !== null) {
-      // Move to the front of its chain: the next packet is likely the same connection.
-      prev.nextInBucket = conn.nextInBucket;
-      conn.nextInBucket = buckets[slot] ?? null;
-      buckets[slot] = conn;
     }
     conn.packet(fromOrig, s);
     // What `sweep` needs, kept densely (its scan then touches no connection object).
@@ -277,30 +283,49 @@ export class CaptureAnalyzer implements DecodedSink {
     return x.state === 'SYN_SENT' && x.issKnown && x.iss !== seq;
   }
 
-  /** Twice the slots, every live connection rehashed. */
+  /** Into the flow table, at the first free slot from its hash's. */
+  private insert(conn: Connection): void {
+    const mask = this.tableMask;
+    let i = conn.hash & mask;
+    while (this.table[i] !== 0) i = (i + 1) & mask;
+    this.table[i] = conn.objectIndex + 1;
+    this.tableHash[i] = conn.hash;
+  }
+
+  /** Twice the slots, every live connection inserted again. */
   private grow(): void {
-    const size = this.buckets.length * 2;
-    const buckets = new Array<Connection | null>(size).fill(null);
-    const mask = size - 1;
-    for (const c of this.liveList) {
-      const slot = c.hash & mask;
-      c.nextInBucket = buckets[slot] ?? null;
-      buckets[slot] = c;
+    const size = this.table.length * 2;
+    this.table = new Int32Array(size);
+    this.tableHash = new Int32Array(size);
+    this.tableMask = size - 1;
+    for (const c of this.liveList) this.insert(c);
+  }
+
+  /** Out of the flow table; the entries after it move back so that every probe still finds its own (no tombstones). */
+  private remove(conn: Connection): void {
+    const table = this.table;
+    const tableHash = this.tableHash;
+    const mask = this.tableMask;
+    const key = conn.objectIndex + 1;
+    let hole = conn.hash & mask;
+    while (table[hole] !== key) {
+      if (table[hole] === 0) return; // not in the table
+      hole = (hole + 1) & mask;
     }
-    this.buckets = buckets;
-    this.mask = mask;
+    for (let j = (hole + 1) & mask; table[j] !== 0; j = (j + 1) & mask) {
+      // The entry at j may fill the hole when the hole lies between its home slot and j.
+      const home = (tableHash[j] as number) & mask;
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        table[hole] = table[j] as number;
+        tableHash[hole] = tableHash[j] as number;
+        hole = j;
+      }
+    }
+    table[hole] = 0;
   }
 
   private unlink(conn: Connection): void {
-    const slot = conn.hash & this.mask;
-    let head = this.buckets[slot] ?? null;
-    if (head === conn) {
-      this.buckets[slot] = conn.nextInBucket;
-    } else {
-      while (head !== null && head.nextInBucket !== conn) head = head.nextInBucket;
-      if (head !== null) head.nextInBucket = conn.nextInBucket;
-    }
-    conn.nextInBucket = null;
+    this.remove(conn);
     // Out of the dense list of live connections (the last one takes its place).
     const list = this.liveList;
     const last = list.pop() as Connection;

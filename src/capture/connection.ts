@@ -146,8 +146,8 @@ export class Connection implements ObserverSink {
   readonly zeek: ZeekConn;
   timeline: TimelineEntry[] | null;
   log: SegmentLogEntry[] | null;
-  /** Hash chain in the flow table. */
-  nextInBucket: Connection | null = null;
+  /** Its index in the analyzer's pool of connection objects (what the flow table stores), -1 until given one. */
+  objectIndex = -1;
   hash = 0;
   /** Index in the analyzer's dense list of live connections (-1: not in it). */
   liveIndex = -1;
@@ -196,7 +196,6 @@ export class Connection implements ObserverSink {
     this.zeek.reset(zeekFlipped);
     this.timeline = timeline ? [] : null;
     this.log = log ? [] : null;
-    this.nextInBucket = null;
     this.hash = 0;
     this.liveIndex = -1;
     this.finalized = false;
