@@ -231,6 +231,15 @@ try {
       `| \`${name}\` | ${s.toFixed(2)} | ${Math.round(packets / s).toLocaleString('en')} | ${cpu.toFixed(2)} | ${Math.round(packets / cpu).toLocaleString('en')} | ${rss.toFixed(1)} | ${mine ? '' : `${(s / oursS).toFixed(2)}×`} | ${mine ? '' : `${(cpu / oursCpu).toFixed(2)}×`} |`,
     );
   }
+  // This machine's speed drifts within a run: each round's ratio compares tools measured
+  // seconds apart, so its median is steadier than the ratio of the medians above.
+  for (const [name, runs] of results) {
+    if (name.startsWith('tcpstate')) continue;
+    const wall = median(runs.map((x, i) => x.seconds / (ours[i] as Run).seconds));
+    const cpu = median(runs.map((x, i) => x.cpu / (ours[i] as Run).cpu));
+    const each = runs.map((x, i) => (x.seconds / (ours[i] as Run).seconds).toFixed(2)).join(' / ');
+    console.log(`round by round against \`${name}\`: median ${wall.toFixed(2)}× (wall; rounds ${each}), ${cpu.toFixed(2)}× (CPU)`);
+  }
   console.log(`memory bound: the ${(packets / 2).toLocaleString('en')}-packet file (${packets / 20000} s of traffic) peaks at ${smallRun.rssMb.toFixed(1)} MB, the ${packets.toLocaleString('en')}-packet one (${packets / 10000} s) at ${median(ours.map((x) => x.rssMb)).toFixed(1)} MB`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
