@@ -265,16 +265,14 @@ export class Connection implements ObserverSink {
     const scaled = flags & SYN || this.origWscale < 0 || this.respWscale < 0 ? rawWindow : rawWindow * 2 ** (fromOrig ? this.origWscale : this.respWscale);
     const ob = this.observer;
     const gapsBefore = fromOrig ? ob.resp.gapsAcked : ob.orig.gapsAcked;
-    if (!ob.fastSegment(fromOrig, flags, seq, ack, len, scaled)) {
-      const s = SCRATCH;
-      s.seq = seq;
-      s.ack = ack;
-      s.flags = flags;
-      s.window = scaled;
-      s.len = len;
-      ob.segment(fromOrig, s, time * 1000);
-    }
-    if (!this.zeek.fastPacket(fromOrig, flags, seq, len, rawWindow, time)) this.zeek.packet(fromOrig, flags, seq, ack, len, rawWindow, time);
+    const s = SCRATCH;
+    s.seq = seq;
+    s.ack = ack;
+    s.flags = flags;
+    s.window = scaled;
+    s.len = len;
+    if (!ob.fastSegment(fromOrig, s)) ob.segment(fromOrig, s, time * 1000);
+    if (!this.zeek.fastPacket(fromOrig, seg)) this.zeek.packet(fromOrig, seg);
     // Zeek reports a gap when the acknowledgement passes a hole of the peer's stream.
     if ((fromOrig ? ob.resp.gapsAcked : ob.orig.gapsAcked) !== gapsBefore) this.zeek.gap(!fromOrig);
     if (this.log !== null) {

@@ -156,6 +156,19 @@ const BIT_DATA = 16;
 const BIT_FINRST = 32;
 const BIT_MULTI = 64;
 
+/** What Zeek's analysis reads of a segment (the decoder's DecodedSegment is one). */
+export interface ZeekSegment {
+  readonly flags: number;
+  readonly seq: number;
+  readonly ack: number;
+  /** Payload octets. */
+  readonly len: number;
+  /** The window field as sent (unscaled). */
+  readonly win: number;
+  /** Capture time, seconds. */
+  readonly time: number;
+}
+
 export class ZeekConn {
   readonly orig = new ZeekEndpoint();
   readonly resp = new ZeekEndpoint();
@@ -221,8 +234,11 @@ export class ZeekConn {
    * sequence end and the highest payload end; this does the same and returns true. For
    * any other packet it changes nothing and returns false (then call `packet`).
    */
-  fastPacket(isOrig: boolean, flags: number, seq: number, len: number, window: number, time: number): boolean {
-    if ((flags & (SYN | FIN | RST | ACK)) !== ACK || window === 0) return false;
+  fastPacket(isOrig: boolean, s: ZeekSegment): boolean {
+    const flags = s.flags;
+    if ((flags & (SYN | FIN | RST | ACK)) !== ACK || s.win === 0) return false;
+    const seq = s.seq;
+    const len = s.len;
     const e = isOrig ? this.orig : this.resp;
     const p = isOrig ? this.resp : this.orig;
     if (e.state !== ZEEK_ESTABLISHED || p.state !== ZEEK_ESTABLISHED) return false;
@@ -231,13 +247,19 @@ export class ZeekConn {
     if (deltaLast <= 0 && len > 0) return false; // a retransmission (the T letter)
     if (len > 0) this.once(isOrig, BIT_DATA, L_D);
     else this.once(isOrig, BIT_ACK, L_A);
-    this.lastTime = time;
+    this.lastTime = s.time;
     if (deltaLast > 0) e.lastSeq = end;
     if (len > 0 && seqDiff(end, e.dataEnd) > 0) e.dataEnd = end;
     return true;
   }
 
-  packet(isOrig: boolean, flags: number, seq: number, ack: number, len: number, window: number, time: number): void {
+  packet(isOrig: boolean, s: ZeekSegment): void {
+    const flags = s.flags;
+    const seq = s.seq;
+    const ack = s.ack;
+    const len = s.len;
+    const window = s.win;
+    const time = s.time;
     const e = isOrig ? this.orig : this.resp;
     const p = isOrig ? this.resp : this.orig;
     if (this.firstTime < 0) this.firstTime = time;

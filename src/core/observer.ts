@@ -298,18 +298,18 @@ export class PassiveObserver {
    * number and counts a zero window; this does the same and returns true. For any other
    * segment it changes nothing and returns false (then call `segment`).
    */
-  fastSegment(fromOrig: boolean, flags: number, seq: number, ack: number, len: number, window: number): boolean {
-    if ((flags & (SYN | FIN | RST | ACK)) !== ACK || this.pendingFin !== null || !this.started) return false;
+  fastSegment(fromOrig: boolean, seg: Readonly<Segment>): boolean {
+    if ((seg.flags & (SYN | FIN | RST | ACK)) !== ACK || this.pendingFin !== null || !this.started) return false;
     const x = fromOrig ? this.orig : this.resp;
     const y = fromOrig ? this.resp : this.orig;
     if (x.code !== ESTABLISHED || y.code !== ESTABLISHED || x.timeWaitDeadline >= 0 || y.timeWaitDeadline >= 0) return false;
     // In order (not a retransmission, a keep-alive or a jump), and no FIN on either side yet.
-    if (!x.nxtKnown || seq !== x.nxt || x.finSent || y.finSent) return false;
+    if (!x.nxtKnown || seg.seq !== x.nxt || x.finSent || y.finSent) return false;
     // Acknowledges nothing unseen, and no hole of the receiver's stream to fill.
-    if ((y.nxtKnown && seqGt(ack, y.nxt)) || (y.holes !== null && y.holes.length > 0)) return false;
+    if ((y.nxtKnown && seqGt(seg.ack, y.nxt)) || (y.holes !== null && y.holes.length > 0)) return false;
     this.packetNo++;
-    if (len > 0) x.nxt = seqAdd(seq, len);
-    if (window === 0) x.zeroWindows++;
+    if (seg.len > 0) x.nxt = seqAdd(seg.seq, seg.len);
+    if (seg.window === 0) x.zeroWindows++;
     return true;
   }
 

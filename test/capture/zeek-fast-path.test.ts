@@ -19,10 +19,10 @@ describe('ZeekConn.fastPacket', () => {
       const b = new ZeekConn(flipped);
       for (const { fromOrig, seg, now } of conversation(seed)) {
         packets++;
-        const t = now / 1000;
-        a.packet(fromOrig, seg.flags, seg.seq, seg.ack, seg.len, seg.window, t);
-        if (b.fastPacket(fromOrig, seg.flags, seg.seq, seg.len, seg.window, t)) fast++;
-        else b.packet(fromOrig, seg.flags, seg.seq, seg.ack, seg.len, seg.window, t);
+        const z = { flags: seg.flags, seq: seg.seq, ack: seg.ack, len: seg.len, win: seg.window, time: now / 1000 };
+        a.packet(fromOrig, z);
+        if (b.fastPacket(fromOrig, z)) fast++;
+        else b.packet(fromOrig, z);
         expect(b, `seed ${seed}, packet ${packets}`).toEqual(a);
       }
       expect([b.history, b.connState(), b.orig.size(), b.resp.size(), b.duration()]).toEqual([a.history, a.connState(), a.orig.size(), a.resp.size(), a.duration()]);
@@ -34,17 +34,17 @@ describe('ZeekConn.fastPacket', () => {
 
   it('declines what it does not handle, changing nothing', () => {
     const z = new ZeekConn(false);
-    expect(z.fastPacket(true, ACK, 1, 10, 100, 1)).toBe(false); // nothing seen yet
-    z.packet(true, SYN, 100, 0, 0, 100, 1);
-    z.packet(false, SYN | ACK, 500, 101, 0, 100, 2);
-    z.packet(true, ACK, 101, 501, 0, 100, 3);
-    z.packet(true, ACK, 101, 501, 10, 100, 4);
+    expect(z.fastPacket(true, { flags: ACK, seq: 1, ack: 0, len: 10, win: 100, time: 1 })).toBe(false); // nothing seen yet
+    z.packet(true, { flags: SYN, seq: 100, ack: 0, len: 0, win: 100, time: 1 });
+    z.packet(false, { flags: SYN | ACK, seq: 500, ack: 101, len: 0, win: 100, time: 2 });
+    z.packet(true, { flags: ACK, seq: 101, ack: 501, len: 0, win: 100, time: 3 });
+    z.packet(true, { flags: ACK, seq: 101, ack: 501, len: 10, win: 100, time: 4 });
     const before = structuredClone(z);
-    expect(z.fastPacket(true, ACK, 101, 10, 100, 5)).toBe(false); // a retransmission
-    expect(z.fastPacket(true, ACK, 111, 10, 0, 5)).toBe(false); // a zero window
-    expect(z.fastPacket(true, ACK | FIN, 111, 0, 100, 5)).toBe(false);
+    expect(z.fastPacket(true, { flags: ACK, seq: 101, ack: 0, len: 10, win: 100, time: 5 })).toBe(false); // a retransmission
+    expect(z.fastPacket(true, { flags: ACK, seq: 111, ack: 0, len: 10, win: 0, time: 5 })).toBe(false); // a zero window
+    expect(z.fastPacket(true, { flags: ACK | FIN, seq: 111, ack: 0, len: 0, win: 100, time: 5 })).toBe(false);
     expect(structuredClone(z)).toEqual(before);
-    expect(z.fastPacket(false, ACK, 501, 20, 100, 6)).toBe(true);
+    expect(z.fastPacket(false, { flags: ACK, seq: 501, ack: 0, len: 20, win: 100, time: 6 })).toBe(true);
     expect(z.history).toBe('ShADd');
     expect(z.resp.size()).toBe(20);
   });

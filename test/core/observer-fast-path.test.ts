@@ -30,7 +30,7 @@ describe('PassiveObserver.fastSegment', () => {
       for (const { fromOrig, seg, now } of conversation(seed)) {
         segments++;
         a.segment(fromOrig, seg, now);
-        if (b.fastSegment(fromOrig, seg.flags, seg.seq, seg.ack, seg.len, seg.window)) fast++;
+        if (b.fastSegment(fromOrig, seg)) fast++;
         else b.segment(fromOrig, seg, now);
         expect(b, `seed ${seed}, segment ${segments}`).toEqual(a);
       }
@@ -46,17 +46,17 @@ describe('PassiveObserver.fastSegment', () => {
 
   it('declines what it does not handle, changing nothing', () => {
     const o = new PassiveObserver(LINUX_PROFILE, new Recorder());
-    expect(o.fastSegment(true, ACK, 1, 1, 10, 100)).toBe(false); // nothing seen yet
+    expect(o.fastSegment(true, { flags: ACK, seq: 1, ack: 1, len: 10, window: 100 })).toBe(false); // nothing seen yet
     o.segment(true, { seq: 100, ack: 0, flags: SYN, window: 100, len: 0 }, 1);
     o.segment(false, { seq: 500, ack: 101, flags: SYN | ACK, window: 100, len: 0 }, 2);
     o.segment(true, { seq: 101, ack: 501, flags: ACK, window: 100, len: 0 }, 3);
     const before = structuredClone({ orig: o.orig, resp: o.resp });
-    expect(o.fastSegment(true, ACK | FIN, 101, 501, 0, 100)).toBe(false);
-    expect(o.fastSegment(true, ACK, 99, 501, 10, 100)).toBe(false); // a retransmission
-    expect(o.fastSegment(true, ACK, 101, 600, 0, 100)).toBe(false); // acknowledges unseen data
-    expect(o.fastSegment(true, 0, 101, 501, 10, 100)).toBe(false); // no ACK flag
+    expect(o.fastSegment(true, { flags: ACK | FIN, seq: 101, ack: 501, len: 0, window: 100 })).toBe(false);
+    expect(o.fastSegment(true, { flags: ACK, seq: 99, ack: 501, len: 10, window: 100 })).toBe(false); // a retransmission
+    expect(o.fastSegment(true, { flags: ACK, seq: 101, ack: 600, len: 0, window: 100 })).toBe(false); // acknowledges unseen data
+    expect(o.fastSegment(true, { flags: 0, seq: 101, ack: 501, len: 10, window: 100 })).toBe(false); // no ACK flag
     expect(structuredClone({ orig: o.orig, resp: o.resp })).toEqual(before);
-    expect(o.fastSegment(true, ACK, 101, 501, 10, 0)).toBe(true);
+    expect(o.fastSegment(true, { flags: ACK, seq: 101, ack: 501, len: 10, window: 0 })).toBe(true);
     expect(o.orig.nxt).toBe(111);
     expect(o.orig.zeroWindows).toBe(1);
   });
