@@ -31,7 +31,7 @@ import type { PacketRecord } from '../wire/pcap.js';
 import { ByteSink } from './bytes-out.js';
 import { Connection, type ConnectionRecord } from './connection.js';
 import { PacketDecoder, type DecodedSegment, type DecodedSink } from './decoder.js';
-import { PHASE_CREATE, PHASE_REUSE_FINISH, PHASE_SWEEP_FINISH, PHASE_SWEEP_RELEASE, R_ID, R_START, RecordRows, ROW_CREATE, ROW_END, ROW_SWEEP } from './record-row.js';
+import { BATCH_ROWS, PHASE_CREATE, PHASE_REUSE_FINISH, PHASE_SWEEP_FINISH, PHASE_SWEEP_RELEASE, R_ID, R_START, RecordRows, ROW, ROW_CREATE, ROW_END, ROW_SWEEP } from './record-row.js';
 import { RowFormatter } from './row-json.js';
 import { zeekFlipsRoles } from './zeek.js';
 
@@ -64,6 +64,13 @@ export interface AnalyzerOptions {
    * `count` (./shard-merge.ts assembles the shards' rows); `ROW_CREATE` rows number them.
    */
   readonly shard?: { readonly index: number; readonly count: number };
+  /**
+   * With `rows`: called when they hold BATCH_ROWS or more while connections are being
+   * finished (an expiry sweep, the end of the capture), so the caller can hand them on
+   * before the sweep or the end is over. `complete`: every row of packets before this
+   * number has been made.
+   */
+  readonly onRowsFull?: (complete: number) => void;
 }
 
 export interface CaptureCounters {
@@ -351,6 +358,8 @@ export class CaptureAnalyzer implements DecodedSink {
     if (this.rows !== null) {
       conn.toRow(this.rows, o, r, this.ending ? this.counters.packets + 1 : this.counters.packets, this.phase);
       this.formatRows();
+      // Thousands finish at once in a sweep and at the end: hand them on in batches meanwhile.
+      if (this.rows.used >= BATCH_ROWS * ROW) this.options.onRowsFull?.(this.counters.packets);
     } else {
       const record = conn.toRecord(addressText, this.options.timeline === true || conn.log !== null);
       if (o < 0 && r < 0) this.onConnection(record, conn.log !== null ? conn : null);

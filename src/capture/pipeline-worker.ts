@@ -1,9 +1,10 @@
 /**
  * A worker of `capture FILE --ndjson` on several threads (./pipeline.ts): reads the whole
  * file, analyses every connection (or, one of several, those of its shard), and posts the
- * rows of finished connections about every 2,048 rows and after every block read from the
- * file. It waits while more than
- * MAX_AHEAD batches are not yet written, so memory stays bounded when writing is slower.
+ * rows of finished connections every BATCH_ROWS rows (also in the middle of an expiry
+ * sweep or of the end, which finish thousands at once) and after every block read from
+ * the file. It waits while more than MAX_AHEAD batches are not yet written, so memory
+ * stays bounded when writing is slower.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { TcpstateError } from '../core/errors.js';
@@ -11,7 +12,7 @@ import { isProfileName, profileByName } from '../core/profile.js';
 import { CaptureAnalyzer } from './analyzer.js';
 import type { PipelineJob, PipelineMessage } from './pipeline.js';
 import { readCaptureFile } from './reader.js';
-import { RecordRows, ROW } from './record-row.js';
+import { BATCH_ROWS, RecordRows, ROW } from './record-row.js';
 
 const job = workerData as PipelineJob;
 const port = parentPort;
@@ -23,6 +24,8 @@ const analyzer = new CaptureAnalyzer({
   idleTimeoutSec: job.idleTimeoutSec,
   rows,
   ...(job.count > 1 ? { shard: { index: job.index, count: job.count } } : {}),
+  // A sweep or the end finishes thousands of connections: their rows go out as they come.
+  onRowsFull: (complete) => post(complete),
 });
 
 /** Batches posted; the main thread counts those it has written in `job.written[job.index]`. */
@@ -48,7 +51,7 @@ try {
     job.file,
     (p) => {
       analyzer.packet(p);
-      if (rows.used >= 2048 * ROW) post(analyzer.counters.packets + 1);
+      if (rows.used >= BATCH_ROWS * ROW) post(analyzer.counters.packets + 1);
     },
     (done, total) => post(analyzer.counters.packets + 1, { progress: { done, total } }),
   );

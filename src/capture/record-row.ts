@@ -65,6 +65,9 @@ export const R_PACKET = 56;
 export const R_PHASE = 57;
 export const ROW = 58;
 
+/** Rows a batch holds before it is handed on (./pipeline-worker.ts): big enough to amortise a message, small enough to keep both threads busy. */
+export const BATCH_ROWS = 2048;
+
 /**
  * Phases within one packet, in the order the analyzer goes through them: the sweep's
  * finished connections (in creation order), the sweep's release of TIME_WAIT records, a
