@@ -7,7 +7,7 @@
  * built for the old layout is thrown away, and every object made before is migrated
  * when next touched. In a capture that happens a few seconds in, after thousands of
  * connection objects exist, and cost tens of deoptimisations (41 on the bench file,
- * 15 after this). Storing such a number into a throwaway object at load time settles
+ * 13 after this). Storing such a number into a throwaway object at load time settles
  * the layout that every later object of the class gets.
  */
 
