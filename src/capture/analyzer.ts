@@ -88,6 +88,14 @@ export interface CaptureCounters {
   linkTypes: Record<string, number>;
 }
 
+/** Counters at zero. */
+export function newCaptureCounters(): CaptureCounters {
+  return {
+    packets: 0, tcpPackets: 0, nonIp: 0, nonTcp: 0, fragments: 0, truncated: 0, unsupportedLink: 0, malformed: 0,
+    connections: 0, firstTime: Number.NaN, lastTime: Number.NaN, linkTypes: {},
+  };
+}
+
 export function addressText(w0: number, w1: number, w2: number, w3: number, family: 'ipv4' | 'ipv6'): string {
   return family === 'ipv4' ? ipv4ToString(w0) : ipv6WordsToString(w0, w1, w2, w3);
 }
@@ -97,10 +105,7 @@ function mix(h: number, v: number): number {
 }
 
 export class CaptureAnalyzer implements DecodedSink {
-  readonly counters: CaptureCounters = {
-    packets: 0, tcpPackets: 0, nonIp: 0, nonTcp: 0, fragments: 0, truncated: 0, unsupportedLink: 0, malformed: 0,
-    connections: 0, firstTime: Number.NaN, lastTime: Number.NaN, linkTypes: {},
-  };
+  readonly counters: CaptureCounters = newCaptureCounters();
   /**
    * The flow table: open addressing with linear probing over two typed arrays, per slot
    * the connection's object index + 1 (0: empty) and its hash. A probe compares hashes

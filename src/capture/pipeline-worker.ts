@@ -11,6 +11,8 @@ import { TcpstateError } from '../core/errors.js';
 import { isProfileName, profileByName } from '../core/profile.js';
 import { CaptureAnalyzer } from './analyzer.js';
 import type { PipelineJob, PipelineMessage } from './pipeline.js';
+import { DecodedSegment } from './decoder.js';
+import { PacketRingReader } from './packet-ring.js';
 import { readCaptureFile } from './reader.js';
 import { BATCH_ROWS, RecordRows, ROW } from './record-row.js';
 
@@ -46,7 +48,19 @@ function post(complete: number, extra: Partial<PipelineMessage> = {}): void {
 }
 
 let failure: PipelineMessage['failure'];
-try {
+if (job.ring !== undefined) {
+  // The main thread reads and decodes (./packet-ring.ts); it also knows of any damage.
+  new PacketRingReader(job.ring).run(
+    analyzer,
+    new DecodedSegment(),
+    () => {
+      if (rows.used >= BATCH_ROWS * ROW) post(analyzer.counters.packets + 1);
+    },
+    () => {
+      if (rows.used > 0) post(analyzer.counters.packets + 1);
+    },
+  );
+} else try {
   readCaptureFile(
     job.file,
     (p) => {

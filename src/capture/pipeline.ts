@@ -9,7 +9,11 @@
  */
 import { Worker } from 'node:worker_threads';
 import { TcpstateError } from '../core/errors.js';
+import { newCaptureCounters } from './analyzer.js';
 import type { ByteSink } from './bytes-out.js';
+import { PacketDecoder } from './decoder.js';
+import { newPacketRing, PacketRingWriter, recordsPerBlock, type PacketRingMemory } from './packet-ring.js';
+import { CaptureReader, FileFeeder } from './reader.js';
 import type { RowBatch } from './record-row.js';
 import { RowFormatter } from './row-json.js';
 import { ShardMerger } from './shard-merge.js';
@@ -23,6 +27,8 @@ export interface PipelineJob {
   readonly count: number;
   /** Per worker, its batches written by this thread (shared memory: a worker waits when it is too far ahead). */
   readonly written: Int32Array;
+  /** One worker: this thread reads and decodes the file into this ring, the worker analyses what it holds. */
+  readonly ring?: PacketRingMemory;
 }
 
 export interface PipelineMessage {
@@ -56,6 +62,9 @@ export function captureNdjsonPipeline(
   const merger = workers > 1 ? new ShardMerger(workers, formatter) : null;
   const written = new Int32Array(new SharedArrayBuffer(4 * workers));
   const threads: Worker[] = [];
+  // One worker: it analyses, this thread reads, decodes and writes (./packet-ring.ts).
+  // More: each worker reads the file itself, for its shard.
+  const ring = workers === 1 ? newPacketRing(4 * recordsPerBlock(RING_BLOCK)) : null;
   return new Promise<PipelineResult>((resolve, reject) => {
     let settled = false;
     /** Per worker: its last batch has arrived. */
@@ -69,7 +78,7 @@ export function captureNdjsonPipeline(
       reject(err);
     };
     for (let index = 0; index < workers; index++) {
-      const job: PipelineJob = { file, ...options, index, count: workers, written };
+      const job: PipelineJob = { file, ...options, index, count: workers, written, ...(ring !== null ? { ring } : {}) };
       const worker = new Worker(WORKER_URL, { workerData: job, stdout: true, stderr: true });
       threads.push(worker);
       worker.on('message', (m: PipelineMessage) => {
@@ -80,6 +89,7 @@ export function captureNdjsonPipeline(
             if (m.progress !== undefined) progress?.(m.progress.done, m.progress.total);
             if (m.failure !== undefined) failure = new TcpstateError(m.failure.code, m.failure.message);
           }
+          if (m.last === true && ring !== null) failure = fed; // this thread read the file
           if (m.last === true) ended[index] = true;
           if (merger === null) {
             formatter.consume(m.batch);
@@ -103,5 +113,49 @@ export function captureNdjsonPipeline(
         if (!settled && ended[index] !== true) fail(new Error(`capture worker thread ${index} stopped (exit code ${code}) before the end of the file`));
       });
     }
+    /** With the ring: what reading the file ended with (a damaged file's error), known before the worker's last batch. */
+    let fed: TcpstateError | null = null;
+    if (ring !== null) {
+      feedRing(file, ring, progress).then(
+        (f) => {
+          fed = f;
+        },
+        (err: unknown) => fail(err instanceof Error ? err : new Error(String(err))),
+      );
+    }
   });
+}
+
+/** File octets read and decoded at a time into the ring; between blocks, lines are written. */
+const RING_BLOCK = 1 << 18;
+
+/**
+ * Reads and decodes `file` into the ring, a block at a time, waiting while the ring has
+ * no room for a block and letting the event loop run between blocks (the worker's rows
+ * come in as messages). Returns the damaged file's error, or null; the ring is finished
+ * either way.
+ */
+async function feedRing(file: string, memory: PacketRingMemory, progress?: (done: number, total: number) => void): Promise<TcpstateError | null> {
+  const writer = new PacketRingWriter(memory);
+  const decoder = new PacketDecoder(newCaptureCounters());
+  let feeder: FileFeeder | null = null;
+  const need = recordsPerBlock(RING_BLOCK);
+  try {
+    feeder = new FileFeeder(file, new CaptureReader((p) => decoder.decode(p, writer)), RING_BLOCK);
+    for (;;) {
+      await writer.room(need);
+      const more = feeder.step();
+      writer.publish();
+      progress?.(feeder.done, feeder.total);
+      if (!more) return null;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } catch (err: unknown) {
+    // Damage: the packets before it were decoded and go on to be analysed.
+    if (err instanceof TcpstateError) return err;
+    throw err;
+  } finally {
+    feeder?.close();
+    writer.finish();
+  }
 }

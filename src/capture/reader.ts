@@ -107,23 +107,25 @@ export class CaptureReader {
   }
 }
 
-/** A file fed to a reader one block (4 MiB) at a time. */
-class FileFeeder {
+/** A file fed to a reader one block (4 MiB unless told) at a time. */
+export class FileFeeder {
   readonly reader: CaptureReader;
   private readonly fd: number;
   readonly total: number;
+  private readonly block: number;
   done = 0;
 
-  constructor(path: string, reader: CaptureReader) {
+  constructor(path: string, reader: CaptureReader, block = 1 << 22) {
     this.reader = reader;
     this.fd = openSync(path, 'r');
     this.total = fstatSync(this.fd).size;
+    this.block = block;
   }
 
   /** Reads and parses the next block; false at the end of the file (the reader then finished). */
   step(): boolean {
-    const [b, at, room] = this.reader.reserve(1 << 22);
-    const n = readSync(this.fd, b, at, Math.min(room, 1 << 22), null);
+    const [b, at, room] = this.reader.reserve(this.block);
+    const n = readSync(this.fd, b, at, Math.min(room, this.block), null);
     if (n === 0) {
       this.reader.finish();
       return false;
