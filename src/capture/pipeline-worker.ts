@@ -1,6 +1,7 @@
 /**
- * A worker of `capture FILE --ndjson` on several threads (./pipeline.ts): reads the whole
- * file, analyses every connection (or, one of several, those of its shard), and posts the
+ * A worker of `capture FILE --ndjson` on several threads (./pipeline.ts): analyses every
+ * connection of the packets the main thread decoded into the ring (the only worker), or
+ * reads the whole file and analyses the connections of its shard (one of several); posts the
  * rows of finished connections every BATCH_ROWS rows (also in the middle of an expiry
  * sweep or of the end, which finish thousands at once) and after every block read from
  * the file. It waits while more than MAX_AHEAD batches are not yet written, so memory
