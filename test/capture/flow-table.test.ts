@@ -11,17 +11,7 @@ import type { ConnectionRecord } from '../../src/capture/connection.js';
 import { CaptureReader } from '../../src/capture/reader.js';
 import { exchange, type CraftedPacket, type Step } from './craft.js';
 import { rawPcap } from './helpers.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 describe('flow table', () => {
   it('keeps 12,000 interleaved connections apart while they come and go, and finds reused tuples again', () => {

@@ -13,6 +13,7 @@ import type { Endpoint } from '../../src/core/endpoint.js';
 import { ConnectionCallError } from '../../src/core/errors.js';
 import { seqLe } from '../../src/core/seq.js';
 import { STATE_INFO, TCP_STATES, type TcpState } from '../../src/core/states.js';
+import { rng } from '../helpers/rng.js';
 import { isAllowedTransition, TRANSITION_BY_ID, TRANSITIONS, type TransitionId } from '../../src/core/transitions.js';
 import type { ProfileName } from '../../src/core/profile.js';
 import {
@@ -275,18 +276,6 @@ describe('the model takes every row of the table', () => {
 // ---------------------------------------------------------------------------
 // Seeded random walk: arbitrary events, the table and the invariants must hold.
 // ---------------------------------------------------------------------------
-
-/** Mulberry32: a tiny deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FLAG_CHOICES = ['S', 'S.', '.', 'P.', 'F.', 'FP.', 'R', 'R.', 'P', 'F'] as const;
 const START: ReadonlyArray<(p: ProfileName) => Endpoint> = [

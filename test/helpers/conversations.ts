@@ -7,24 +7,13 @@
  */
 import { ACK, FIN, RST, SYN, type Segment } from '../../src/core/segment.js';
 import { seqAdd } from '../../src/core/seq.js';
+import { rng } from './rng.js';
 
 export interface ConversationSegment {
   readonly fromOrig: boolean;
   readonly seg: Segment;
   /** Capture time, ms. */
   readonly now: number;
-}
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Side {
