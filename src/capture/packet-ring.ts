@@ -37,9 +37,13 @@ export function newPacketRing(records: number): PacketRingMemory {
   return { records: new SharedArrayBuffer(capacity * WORDS * 4), header: new SharedArrayBuffer(3 * 4) };
 }
 
-/** Records a block of `octets` file octets can make at most (a packet record is at least 16 octets), with what a block may carry over. */
+/**
+ * Records reading a block of `octets` file octets can make at most: one per packet, a
+ * packet takes at least 16 octets (a pcap record header, a pcapng simple packet block),
+ * and what the block before left unparsed is the start of at most one more.
+ */
 export function recordsPerBlock(octets: number): number {
-  return Math.ceil((octets + 262_144) / 16);
+  return Math.floor(octets / 16) + 1;
 }
 
 /** The decoding side: a DecodedSink writing records; `publish` makes them visible. */
