@@ -1,8 +1,9 @@
 /**
- * ASCII text written straight into a reused byte buffer: the NDJSON output of
- * `capture --ndjson` (flushed to a sink in large chunks) and the queue of records
- * waiting for their TIME_WAIT to end (a FIFO of reused chunks, sized by what waits).
- * No string is built per record except the text of fractional numbers.
+ * ASCII text written straight into a reused byte buffer, handed to a target in large
+ * chunks: the NDJSON output of `capture --ndjson`, and the lines waiting for a TIME_WAIT
+ * to end (./record-states.ts). Those are kept: their chunks go to the target only as far
+ * as `sendTo` says, so a line waits where it was written and goes out from there, not
+ * copied again. No string is built per record except the text of fractional numbers.
  *
  * Callers reserve room with `ensure(n)` before writing at most `n` octets; `ascii` takes
  * strings of code points below 128 only (addresses, state ids, JSON keys, Zeek letters).
@@ -12,20 +13,26 @@ import { ipv6WordsToString } from '../wire/ipv6.js';
 /** Constant ASCII text as little-endian 32-bit words: written 4 octets per step. */
 export interface AsciiText {
   readonly words: Uint32Array;
+  /** The same octets: long texts are copied in one step. */
+  readonly bytes: Uint8Array;
   readonly length: number;
 }
+
+/** Texts at least this long are copied with one `set` (a memory copy); shorter ones a word at a time. */
+const LONG_TEXT = 48;
 
 /** An ASCII string made ready for `lit` and `field` (built once). */
 export function asciiBytes(s: string): AsciiText {
   const words = new Uint32Array(Math.ceil(s.length / 4));
   const b = new Uint8Array(words.buffer);
   for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  const bytes = b.slice(0, s.length);
   if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
     // A big-endian host: the words are read as little-endian.
     const v = new DataView(words.buffer);
     for (let i = 0; i < words.length; i++) words[i] = v.getUint32(i * 4, true);
   }
-  return { words, length: s.length };
+  return { words, bytes, length: s.length };
 }
 
 /**
@@ -41,6 +48,7 @@ for (let i = 0; i < 100; i++) {
   DIGIT_PAIRS[i * 2 + 1] = 48 + (i % 10);
 }
 
+/** Receives `length` octets from the start of `bytes`; the buffer is reused when it returns. */
 export type FlushTarget = (bytes: Uint8Array, length: number) => void;
 
 export class ByteSink {
@@ -50,25 +58,29 @@ export class ByteSink {
   private cap: number;
   /** Octets written into `buf`. */
   n = 0;
-  private readonly target: FlushTarget | null;
-  // FIFO use: records are written into chunks of CHUNK octets (a record never spans two);
-  // chunks whose records were all read are reused. Memory follows what is queued.
-  /** Where the record being written starts in `buf`. */
+  /** Where the line being written starts in `buf` (`begin`): a kept line moves whole to a new chunk. */
   mark = 0;
-  private readonly chunks: Uint8Array[] = [];
-  /** Sequence number of chunks[0]; the chunk being written is the last one. */
-  private chunkBase = 0;
+  private readonly target: FlushTarget;
+  private readonly size: number;
+  /** Kept output: full chunks are kept rather than handed to the target, until `sendTo`. */
+  private readonly keep: boolean;
+  /** Chunks written and kept, oldest first, with the octets written into each; `buf` comes after them. */
+  private readonly kept: Uint8Array[] = [];
+  private readonly keptLength: number[] = [];
+  /** Sequence number of kept[0] (of `buf` when nothing is kept). */
+  private keptBase = 0;
+  /** Octets of the oldest chunk (kept[0], or `buf`) already handed to the target. */
+  private sent = 0;
   private readonly spare: Uint8Array[] = [];
-  private readonly chunkSize: number;
 
-  /** With a target: an output buffer flushed when full; without: a FIFO of records in chunks. */
-  constructor(size: number, target: FlushTarget | null) {
+  /** Output flushed when full, or (`keep`) kept in chunks of `size` octets until `sendTo`. */
+  constructor(size: number, target: FlushTarget, keep = false) {
     this.buf = new Uint8Array(size + SLACK);
     this.view = new DataView(this.buf.buffer);
     this.cap = size;
-    this.chunkSize = size;
+    this.size = size;
     this.target = target;
-    if (target === null) this.chunks.push(this.buf);
+    this.keep = keep;
   }
 
   ensure(k: number): void {
@@ -76,18 +88,19 @@ export class ByteSink {
   }
 
   private makeRoom(k: number): void {
-    if (this.target !== null) {
-      this.flush();
+    if (!this.keep) {
+      this.send(this.buf, this.sent, this.n);
+      this.n = this.sent = this.mark = 0;
       if (k > this.cap) this.use(new Uint8Array(k * 2 + SLACK));
       return;
     }
-    // A new chunk; the part of the record written so far moves along.
+    // Kept: so is the chunk, and the part of the line written so far moves to a new one.
     const partial = this.n - this.mark;
-    const size = this.chunkSize;
-    const next = partial + k <= size ? (this.spare.pop() ?? new Uint8Array(size + SLACK)) : new Uint8Array(Math.max(size, (partial + k) * 2) + SLACK);
+    const next = partial + k <= this.size ? (this.spare.pop() ?? new Uint8Array(this.size + SLACK)) : new Uint8Array(Math.max(this.size, (partial + k) * 2) + SLACK);
     next.set(this.buf.subarray(this.mark, this.n));
+    this.kept.push(this.buf);
+    this.keptLength.push(this.mark);
     this.use(next);
-    this.chunks.push(next);
     this.mark = 0;
     this.n = partial;
   }
@@ -98,41 +111,56 @@ export class ByteSink {
     this.cap = b.length - SLACK;
   }
 
-  /** FIFO: a record starts here. */
+  private send(b: Uint8Array, from: number, to: number): void {
+    if (to > from) this.target(from === 0 ? b : b.subarray(from), to - from);
+  }
+
+  /** A line starts here. */
   begin(): void {
     this.mark = this.n;
   }
 
-  /** FIFO: sequence number of the chunk being written (where the current record is). */
+  /** Sequence number of the chunk being written (where the current line is). */
   get chunkSeq(): number {
-    return this.chunkBase + this.chunks.length - 1;
+    return this.keptBase + this.kept.length;
   }
 
-  /** FIFO: the chunk of a sequence number still queued. */
-  chunk(seq: number): Uint8Array {
-    return this.chunks[seq - this.chunkBase] as Uint8Array;
-  }
-
-  /** FIFO: every record before chunk `seq` has been read; their chunks are reused. */
-  releaseBefore(seq: number): void {
-    while (this.chunkBase < seq && this.chunks.length > 1) {
-      const c = this.chunks.shift() as Uint8Array;
-      this.chunkBase++;
-      if (c.length === this.chunkSize + SLACK) this.spare.push(c);
+  /** Hands every octet before offset `at` of chunk `seq` to the target (between lines). */
+  sendTo(seq: number, at: number): void {
+    while (this.keptBase < seq && this.kept.length > 0) {
+      const c = this.kept.shift() as Uint8Array;
+      this.send(c, this.sent, this.keptLength.shift() as number);
+      this.keptBase++;
+      this.sent = 0;
+      if (c.length === this.size + SLACK) this.spare.push(c);
     }
+    const oldest = this.kept.length > 0 ? (this.kept[0] as Uint8Array) : this.buf;
+    if (at > this.sent) {
+      this.send(oldest, this.sent, at);
+      this.sent = at;
+    }
+    // All of it sent: write from the start again.
+    if (this.kept.length === 0 && this.sent === this.n) this.n = this.sent = this.mark = 0;
   }
 
-  /** FIFO: nothing is queued: write from the start of the current chunk again. */
-  reset(): void {
-    this.releaseBefore(this.chunkSeq);
-    this.n = 0;
-    this.mark = 0;
+  /** Hands what comes before `start` of chunk `seq` to the target, then `text` in place of `[start, end)`. */
+  replace(seq: number, start: number, end: number, text: AsciiText): void {
+    this.sendTo(seq, start);
+    this.target(text.bytes, text.length);
+    this.sent = end;
   }
 
-  /** Hands the buffered octets to the target (output use). */
+  /** Hands the written octets to the target (not for kept output: it goes with `sendTo`). */
   flush(): void {
-    if (this.target !== null && this.n > 0) this.target(this.buf, this.n);
-    this.n = 0;
+    if (this.keep) throw new Error('ByteSink.flush: this output is kept until sendTo');
+    this.send(this.buf, this.sent, this.n);
+    this.n = this.sent = this.mark = 0;
+  }
+
+  /** Hands the written octets to the target, then `length` octets of `bytes` (in that order). */
+  pass(bytes: Uint8Array, length: number): void {
+    this.flush();
+    this.target(bytes, length);
   }
 
   ascii(s: string): void {
@@ -152,6 +180,11 @@ export class ByteSink {
 
   /** Constant text (from `asciiBytes`), a word at a time. */
   lit(t: AsciiText): void {
+    if (t.length >= LONG_TEXT) {
+      this.buf.set(t.bytes, this.n);
+      this.n += t.length;
+      return;
+    }
     const w = t.words;
     const v = this.view;
     let at = this.n;
@@ -162,20 +195,18 @@ export class ByteSink {
     this.n += t.length;
   }
 
-  copy(from: Uint8Array, start: number, end: number): void {
-    this.ensure(end - start);
-    this.buf.set(from.subarray(start, end), this.n);
-    this.n += end - start;
-  }
-
   /** Constant text, then a number (`lit` + `num` in one call: most of a record is that pair). */
   field(t: AsciiText, x: number): void {
-    const w = t.words;
-    const v = this.view;
-    let at = this.n;
-    for (let i = 0; i < w.length; i++) {
-      v.setUint32(at, w[i] as number, true);
-      at += 4;
+    if (t.length >= LONG_TEXT) {
+      this.buf.set(t.bytes, this.n);
+    } else {
+      const w = t.words;
+      const v = this.view;
+      let at = this.n;
+      for (let i = 0; i < w.length; i++) {
+        v.setUint32(at, w[i] as number, true);
+        at += 4;
+      }
     }
     const n = this.n + t.length;
     if (x >= 0 && x < 10 && (x | 0) === x) {

@@ -1,74 +1,91 @@
 /**
- * The `"states"` member of a capture record's NDJSON line, and the line of a record that
- * waited for its TIME_WAIT to end: a side whose TIME_WAIT deadline passed by the time the
- * record goes out is CLOSED there, as the capture clock says; and the queue such records
- * wait in. Shared by the single-threaded analyzer and the assembler of shard output.
+ * The `"states"` member of a capture record's NDJSON line, and the lines that wait for a
+ * TIME_WAIT to end: a side in TIME_WAIT at finishing is CLOSED once the capture clock
+ * passes its deadline, but the capture may end first. Such a line is written at once, as
+ * it will read when its deadlines have passed, into output that is kept (./bytes-out.ts).
+ * A sweep past the deadlines sends it on as written; the end of the capture puts back the
+ * TIME_WAIT of a side whose deadline is still ahead.
  */
-import { TCP_STATES, type TcpState } from '../core/states.js';
-import { asciiBytes, ByteSink } from './bytes-out.js';
+import { TCP_STATES } from '../core/states.js';
+import { asciiBytes, ByteSink, type AsciiText } from './bytes-out.js';
 
-/** A state from its index in TCP_STATES (what fits in 4 bits). */
-function stateOfCode(code: number): TcpState {
-  return TCP_STATES[code] as TcpState;
-}
-
-const STATES_ORIG = asciiBytes('{"orig":"');
-const STATES_RESP = asciiBytes('","resp":"');
-const STATES_END = asciiBytes('"}');
 export const NEWLINE = asciiBytes('\n');
 
-export function writeStates(out: ByteSink, o: TcpState, r: TcpState): void {
-  out.lit(STATES_ORIG);
-  out.ascii(o);
-  out.lit(STATES_RESP);
-  out.ascii(r);
-  out.lit(STATES_END);
+/** A state's code: its index in TCP_STATES (what fits in 4 bits). */
+const CLOSED_CODE = TCP_STATES.indexOf('CLOSED');
+
+/** `{"orig":"…","resp":"…"}` per pair of state codes (orig × 16 + resp), built when first used. */
+const STATES_TEXT: (AsciiText | undefined)[] = new Array<AsciiText | undefined>(256);
+
+/** The states member's text for state codes `o` and `r`. */
+export function statesText(o: number, r: number): AsciiText {
+  const k = o * 16 + r;
+  let t = STATES_TEXT[k];
+  if (t === undefined) {
+    t = asciiBytes(`{"orig":"${TCP_STATES[o] as string}","resp":"${TCP_STATES[r] as string}"}`);
+    STATES_TEXT[k] = t;
+  }
+  return t;
 }
 
-/**
- * A record's line from its text in two parts (`text[start, headEnd)` before the states,
- * `[headEnd, end)` after), its states at finishing (`codes`: orig × 16 + resp) and the
- * sides' TIME_WAIT deadlines (-1: none), released at capture time `now`.
- */
-export function writeWaitingLine(out: ByteSink, text: Uint8Array, start: number, headEnd: number, end: number, o: number, r: number, codes: number, now: number): void {
-  const os = o >= 0 && o <= now ? 'CLOSED' : stateOfCode(codes >> 4);
-  const rs = r >= 0 && r <= now ? 'CLOSED' : stateOfCode(codes & 15);
-  out.copy(text, start, headEnd);
-  out.ensure(64);
-  writeStates(out, os, rs);
-  out.copy(text, headEnd, end);
-  out.ensure(1);
-  out.lit(NEWLINE);
-}
-
-/** Columns of a waiting line's row: chunk, start, end of the part before the states, end, deadlines, state codes. */
+/** Columns of a held line's row: chunk, start of the line, start and end of its states within it, deadlines, state codes. */
 const W = 7;
 
+/** A side's state code at capture time `now`, from its code at finishing and its TIME_WAIT deadline (-1: none). */
+function codeAt(code: number, deadline: number, now: number): number {
+  return deadline >= 0 && deadline <= now ? CLOSED_CODE : code;
+}
+
 /**
- * Lines waiting for their TIME_WAIT to end, in the order they were finished: their text
- * (split around the final states) in a FIFO of reused chunks, and a row of numbers each.
- * Memory follows what waits.
+ * Lines with a TIME_WAIT deadline, in the order they were finished: their text in kept
+ * chunks, and per line where it is and what its states are. They go on to `out` when a
+ * sweep passes their deadlines, after what `out` holds by then. Memory follows what waits.
  */
 export class WaitingLines {
-  private readonly text = new ByteSink(1 << 20, null);
+  /** The lines' text. */
+  readonly text: ByteSink;
   private rows = new Float64Array(W * 1024);
   private head = 0;
   private tail = 0;
 
-  /** Starts a line: write its text into the returned sink, then `commit`. */
+  constructor(out: ByteSink) {
+    this.text = new ByteSink(1 << 20, (b, n) => out.pass(b, n), true);
+  }
+
+  /** A line starts: write it into `text`, with `writeStates` for its states, then `commit`. */
   begin(): ByteSink {
     this.text.begin();
     return this.text;
   }
 
   /**
-   * The line written since `begin` waits; `headLength` is how much of it comes before
-   * the states (`sink.n - sink.mark` when the head was written: the line may move to a
-   * new chunk while the rest is written), `o` and `r` the sides' deadlines (-1: none),
-   * `codes` orig × 16 + resp.
+   * Writes the states of the line begun with `begin`, after its text before the states: a
+   * side with a deadline (≥ 0) as CLOSED, the other in its state (codes `o`, `r`).
    */
-  commit(headLength: number, o: number, r: number, codes: number): void {
-    const q = this.text;
+  writeStates(o: number, r: number, oDeadline: number, rDeadline: number): void {
+    const out = this.text;
+    const m = this.reserve();
+    const t = this.tail;
+    // Offsets within the line: it may still move to a new chunk while the rest is written.
+    m[t + 2] = out.n - out.mark;
+    out.lit(statesText(oDeadline >= 0 ? CLOSED_CODE : o, rDeadline >= 0 ? CLOSED_CODE : r));
+    m[t + 3] = out.n - out.mark;
+    m[t + 4] = oDeadline;
+    m[t + 5] = rDeadline;
+    m[t + 6] = o * 16 + r;
+  }
+
+  /** The line is whole: it waits where it ended up. */
+  commit(): void {
+    const out = this.text;
+    const m = this.rows;
+    const t = this.tail;
+    m[t] = out.chunkSeq;
+    m[t + 1] = out.mark;
+    this.tail = t + W;
+  }
+
+  private reserve(): Float64Array {
     if (this.tail + W > this.rows.length) {
       const live = this.tail - this.head;
       const next = live * 2 + W > this.rows.length ? new Float64Array(this.rows.length * 2) : this.rows;
@@ -78,36 +95,33 @@ export class WaitingLines {
       this.head = 0;
       this.tail = live;
     }
-    const m = this.rows;
-    const t = this.tail;
-    m[t] = q.chunkSeq;
-    m[t + 1] = q.mark;
-    m[t + 2] = q.mark + headLength;
-    m[t + 3] = q.n;
-    m[t + 4] = o;
-    m[t + 5] = r;
-    m[t + 6] = codes;
-    this.tail = t + W;
+    return this.rows;
   }
 
-  /** Writes the lines whose deadlines passed by `now` (all of them when `all`) to `out`, in order. */
-  release(out: ByteSink, now: number, all: boolean): void {
-    const q = this.text;
+  /**
+   * The capture clock reached `now` in a sweep: the lines whose deadlines have passed go on
+   * as written, up to the first one still waiting. At the end (`all`) every line goes, and
+   * a side whose deadline is still ahead is put back in the TIME_WAIT it is in at that time.
+   */
+  release(now: number, all: boolean): void {
+    const out = this.text;
     const m = this.rows;
-    if (this.head === this.tail) return;
     while (this.head < this.tail) {
       const h = this.head;
       const o = m[h + 4] as number;
       const r = m[h + 5] as number;
-      if (!all && Math.max(o, r) > now) break;
+      if (!all && Math.max(o, r) > now) {
+        out.sendTo(m[h] as number, m[h + 1] as number);
+        return;
+      }
       this.head = h + W;
-      writeWaitingLine(out, q.chunk(m[h] as number), m[h + 1] as number, m[h + 2] as number, m[h + 3] as number, o, r, m[h + 6] as number, now);
+      if (o > now || r > now) {
+        const codes = m[h + 6] as number;
+        const line = m[h + 1] as number;
+        out.replace(m[h] as number, line + (m[h + 2] as number), line + (m[h + 3] as number), statesText(codeAt(codes >> 4, o, now), codeAt(codes & 15, r, now)));
+      }
     }
-    if (this.head === this.tail) {
-      this.head = this.tail = 0;
-      q.reset();
-    } else {
-      q.releaseBefore(m[this.head] as number);
-    }
+    this.head = this.tail = 0;
+    out.sendTo(out.chunkSeq, out.n);
   }
 }

@@ -1,18 +1,17 @@
 /**
  * NDJSON lines from record rows (./record-row.ts): what `recordToJson(record) + '\n'`
  * gives for each record, written straight into a byte buffer. A record with a side in
- * TIME_WAIT waits as text, split around its final states, until a sweep's capture time
- * passes its deadline or the capture ends (./record-states.ts), so the states printed
- * are those at that time.
+ * TIME_WAIT waits until a sweep's capture time passes its deadline or the capture ends
+ * (./record-states.ts), so the states printed are those at that time.
  */
-import { TCP_STATES, type TcpState } from '../core/states.js';
+import { TCP_STATES } from '../core/states.js';
 import { asciiBytes, type AsciiText, type ByteSink } from './bytes-out.js';
 import {
   R_BYTES, R_COMPLETENESS, R_CONN_STATE, R_DURATION, R_FAMILY, R_FLAGS, R_HISTORY_AT, R_HISTORY_LENGTH, R_ID, R_INFERRED, R_IP, R_KIND, R_O0,
   R_OPORT, R_ORIG_DEADLINE, R_ORIG_SIDE, R_ORIG_STATE, R_PACKETS, R_R0, R_RESETS, R_RESETS_AT, R_RESP_DEADLINE, R_RESP_SIDE, R_RESP_STATE, R_RPORT,
   R_RTT, R_START, R_TRUNCATED, R_WIRE, R_ZEEK_DURATION, R_ZEEK_ORIG_BYTES, R_ZEEK_RESP_BYTES, ROW, ROW_END, ROW_RECORD, ROW_SWEEP, type RowBatch,
 } from './record-row.js';
-import { NEWLINE, WaitingLines, writeStates } from './record-states.js';
+import { NEWLINE, statesText, WaitingLines } from './record-states.js';
 import { ZEEK_CONN_STATES } from './zeek.js';
 
 /** Constant fragments of the record's JSON text, as bytes. */
@@ -156,10 +155,11 @@ function writeTail(out: ByteSink, b: RowBatch, at: number): void {
 /** Turns rows into lines on `out`, in row order; records with a side in TIME_WAIT wait. */
 export class RowFormatter {
   private readonly out: ByteSink;
-  private readonly waiting = new WaitingLines();
+  private readonly waiting: WaitingLines;
 
   constructor(out: ByteSink) {
     this.out = out;
+    this.waiting = new WaitingLines(out);
   }
 
   /** Formats every row of the batch. */
@@ -171,8 +171,8 @@ export class RowFormatter {
   row(b: RowBatch, at: number): void {
     const kind = b.rows[at + R_KIND];
     if (kind === ROW_RECORD) this.record(b, at);
-    else if (kind === ROW_SWEEP) this.waiting.release(this.out, b.rows[at + R_START] as number, false);
-    else if (kind === ROW_END) this.waiting.release(this.out, b.rows[at + R_START] as number, true);
+    else if (kind === ROW_SWEEP) this.waiting.release(b.rows[at + R_START] as number, false);
+    else if (kind === ROW_END) this.waiting.release(b.rows[at + R_START] as number, true);
   }
 
   private record(b: RowBatch, at: number): void {
@@ -181,18 +181,21 @@ export class RowFormatter {
     const d = r[at + R_RESP_DEADLINE] as number;
     const os = r[at + R_ORIG_STATE] as number;
     const rs = r[at + R_RESP_STATE] as number;
+    const out = this.out;
     if (o < 0 && d < 0) {
-      const out = this.out;
+      out.begin();
       writeHead(out, r, at);
-      writeStates(out, TCP_STATES[os] as TcpState, TCP_STATES[rs] as TcpState);
+      out.lit(statesText(os, rs));
       writeTail(out, b, at);
       out.lit(NEWLINE);
       return;
     }
-    const q = this.waiting.begin();
+    const w = this.waiting;
+    const q = w.begin();
     writeHead(q, r, at);
-    const headLength = q.n - q.mark;
+    w.writeStates(os, rs, o, d);
     writeTail(q, b, at);
-    this.waiting.commit(headLength, o, d, os * 16 + rs);
+    q.lit(NEWLINE);
+    w.commit();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The direct NDJSON path (`capture --ndjson`: lines written from the connections into a
- * byte buffer, TIME_WAIT records queued as text) gives exactly the lines the record path
+ * byte buffer, TIME_WAIT records kept as text until they go) gives exactly the lines the record path
  * gives (`recordToJson` of each record, in the same order), and reused connection objects
  * start as fresh ones.
  */
@@ -74,22 +74,46 @@ describe('direct NDJSON', () => {
     }
   });
 
-  it('the FIFO keeps records whole across chunks and reuses chunks', () => {
-    const q = new ByteSink(100, null);
+  it('kept output keeps lines whole across chunks and sends exactly what sendTo and replace say', () => {
+    let text = '';
+    const q = new ByteSink(100, (b, n) => (text += Buffer.from(b.subarray(0, n)).toString('latin1')), true);
     const pieces = ['a'.repeat(30), 'b'.repeat(90), 'c'.repeat(250), 'd'.repeat(10), 'e'.repeat(70)];
-    const at: [number, number, number][] = [];
+    const at: [number, number][] = [];
     for (const s of pieces) {
       q.begin();
       q.ensure(s.length);
       q.lit(asciiBytes(s.slice(0, 5)));
       q.ensure(s.length);
       q.ascii(s.slice(5));
-      at.push([q.chunkSeq, q.mark, q.n]);
+      at.push([q.chunkSeq, q.mark]);
     }
-    for (let i = 0; i < pieces.length; i++) {
-      const [seq, start, end] = at[i] as [number, number, number];
-      expect(Buffer.from(q.chunk(seq).subarray(start, end)).toString('latin1')).toBe(pieces[i]);
-    }
+    // Lines moved to new chunks when they did not fit: none spans two.
+    expect(new Set(at.map(([seq]) => seq)).size).toBeGreaterThan(2);
+    expect(text).toBe('');
+    const [seq2, start2] = at[2] as [number, number];
+    q.sendTo(seq2, start2);
+    expect(text).toBe(pieces[0]! + pieces[1]!);
+    const [seq3, start3] = at[3] as [number, number];
+    q.replace(seq3, start3 + 2, start3 + 5, asciiBytes('XY'));
+    expect(text).toBe(pieces[0]! + pieces[1]! + pieces[2]! + 'ddXY');
+    q.sendTo(q.chunkSeq, q.n);
+    expect(text).toBe(pieces[0]! + pieces[1]! + pieces[2]! + 'ddXY' + 'd'.repeat(5) + pieces[4]!);
+    expect(() => q.flush()).toThrow(/kept/);
+    // Everything sent: the next line starts the chunk again.
+    q.begin();
+    expect(q.mark).toBe(0);
+  });
+
+  it('pass: what the output holds goes first, then the passed octets', () => {
+    const parts: string[] = [];
+    const out = new ByteSink(64, (b, n) => parts.push(Buffer.from(b.subarray(0, n)).toString('latin1')));
+    out.ensure(8);
+    out.ascii('first');
+    out.pass(asciiBytes('second').bytes, 6);
+    out.ensure(8);
+    out.ascii('third');
+    out.flush();
+    expect(parts).toEqual(['first', 'second', 'third']);
   });
 });
 
