@@ -41,6 +41,9 @@ export function asciiBytes(s: string): AsciiText {
  */
 const SLACK = 8;
 
+/** Pieces passed on (`pass`) at least this long go to the target without a copy. */
+const PASS_DIRECT = 1 << 16;
+
 /** "00" to "99" as ASCII octets. */
 const DIGIT_PAIRS = new Uint8Array(200);
 for (let i = 0; i < 100; i++) {
@@ -157,8 +160,18 @@ export class ByteSink {
     this.n = this.sent = this.mark = 0;
   }
 
-  /** Hands the written octets to the target, then `length` octets of `bytes` (in that order). */
+  /**
+   * Adds `length` octets of `bytes` after what is written: a short piece is copied in (a
+   * write to the target per piece would cost more), a long one goes to the target
+   * directly after the written octets.
+   */
   pass(bytes: Uint8Array, length: number): void {
+    if (length < PASS_DIRECT) {
+      this.ensure(length);
+      this.buf.set(length === bytes.length ? bytes : bytes.subarray(0, length), this.n);
+      this.n += length;
+      return;
+    }
     this.flush();
     this.target(bytes, length);
   }
