@@ -191,7 +191,7 @@ export class ByteSink {
     this.n = n;
   }
 
-  /** Constant text (from `asciiBytes`), a word at a time. */
+  /** Constant text (from `asciiBytes`): a long one in one copy, a short one a word at a time. */
   lit(t: AsciiText): void {
     if (t.length >= LONG_TEXT) {
       this.buf.set(t.bytes, this.n);

@@ -28,7 +28,7 @@ export function statesText(o: number, r: number): AsciiText {
   return t;
 }
 
-/** Columns of a held line's row: chunk, start of the line, start and end of its states within it, deadlines, state codes. */
+/** Columns of a waiting line's row: chunk, start of the line, start and end of its states within it, deadlines, state codes. */
 const W = 7;
 
 /** A side's state code at capture time `now`, from its code at finishing and its TIME_WAIT deadline (-1: none). */
@@ -43,7 +43,7 @@ function codeAt(code: number, deadline: number, now: number): number {
  */
 export class WaitingLines {
   /** The lines' text. */
-  readonly text: ByteSink;
+  private readonly text: ByteSink;
   private rows = new Float64Array(W * 1024);
   private head = 0;
   private tail = 0;

@@ -183,7 +183,6 @@ export class RowFormatter {
     const rs = r[at + R_RESP_STATE] as number;
     const out = this.out;
     if (o < 0 && d < 0) {
-      out.begin();
       writeHead(out, r, at);
       out.lit(statesText(os, rs));
       writeTail(out, b, at);
