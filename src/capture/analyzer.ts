@@ -32,6 +32,7 @@ import { ByteSink } from './bytes-out.js';
 import { Connection, type ConnectionRecord } from './connection.js';
 import { PacketDecoder, type DecodedSegment, type DecodedSink } from './decoder.js';
 import { BATCH_ROWS, PHASE_CREATE, PHASE_REUSE_FINISH, PHASE_SWEEP_FINISH, PHASE_SWEEP_RELEASE, R_ID, R_START, RecordRows, ROW, ROW_CREATE, ROW_END, ROW_SWEEP } from './record-row.js';
+import { newCaptureCounters, type CaptureCounters } from './counters.js';
 import { RowFormatter } from './row-json.js';
 import { zeekFlipsRoles } from './zeek.js';
 
@@ -71,29 +72,6 @@ export interface AnalyzerOptions {
    * number has been made.
    */
   readonly onRowsFull?: (complete: number) => void;
-}
-
-export interface CaptureCounters {
-  packets: number;
-  tcpPackets: number;
-  nonIp: number;
-  nonTcp: number;
-  fragments: number;
-  truncated: number;
-  unsupportedLink: number;
-  malformed: number;
-  connections: number;
-  firstTime: number;
-  lastTime: number;
-  linkTypes: Record<string, number>;
-}
-
-/** Counters at zero. */
-export function newCaptureCounters(): CaptureCounters {
-  return {
-    packets: 0, tcpPackets: 0, nonIp: 0, nonTcp: 0, fragments: 0, truncated: 0, unsupportedLink: 0, malformed: 0,
-    connections: 0, firstTime: Number.NaN, lastTime: Number.NaN, linkTypes: {},
-  };
 }
 
 export function addressText(w0: number, w1: number, w2: number, w3: number, family: 'ipv4' | 'ipv6'): string {
@@ -477,3 +455,4 @@ function isResp(c: Connection, w: Uint32Array): boolean {
 }
 
 export type { ConnectionRecord };
+export { newCaptureCounters, type CaptureCounters };

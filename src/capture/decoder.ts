@@ -17,7 +17,7 @@ import { decodeLink, newLinkResult } from '../wire/link.js';
 import type { PacketRecord } from '../wire/pcap.js';
 import { SYN } from '../core/segment.js';
 import { decodeTcp, newTcpHeader, parseOptions, TCP_MIN_HEADER } from '../wire/tcp.js';
-import type { CaptureCounters } from './analyzer.js';
+import type { CaptureCounters } from './counters.js';
 
 /**
  * The TCP segment just decoded: one object, refilled for every packet. Its numbers are

@@ -11,7 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { TcpstateError } from '../core/errors.js';
-import { newCaptureCounters } from './analyzer.js';
+import { newCaptureCounters } from './counters.js';
 import type { ByteSink } from './bytes-out.js';
 import { PacketDecoder } from './decoder.js';
 import { newPacketRing, PacketRingWriter, recordsPerBlock, type PacketRingMemory } from './packet-ring.js';
