@@ -98,7 +98,6 @@ export async function analyseHere(file: string, flags: CaptureFlags, setup: Capt
   return { packets: counters.packets, failure };
 }
 
-
 function countersJson(c: CaptureCounters): object {
   return {
     packets: c.packets,
