@@ -111,14 +111,17 @@ export class WaitingLines {
       const o = m[h + 4] as number;
       const r = m[h + 5] as number;
       if (!all && Math.max(o, r) > now) {
-        out.sendTo(m[h] as number, m[h + 1] as number);
+        // Offsets as small integers (`| 0`): a number read from a Float64Array stored in the
+        // sink's fields would change their representation, and V8 would throw away the
+        // compiled code of every method that uses the sink.
+        out.sendTo((m[h] as number) | 0, (m[h + 1] as number) | 0);
         return;
       }
       this.head = h + W;
       if (o > now || r > now) {
-        const codes = m[h + 6] as number;
-        const line = m[h + 1] as number;
-        out.replace(m[h] as number, line + (m[h + 2] as number), line + (m[h + 3] as number), statesText(codeAt(codes >> 4, o, now), codeAt(codes & 15, r, now)));
+        const codes = (m[h + 6] as number) | 0;
+        const line = (m[h + 1] as number) | 0;
+        out.replace((m[h] as number) | 0, (line + (m[h + 2] as number)) | 0, (line + (m[h + 3] as number)) | 0, statesText(codeAt(codes >> 4, o, now), codeAt(codes & 15, r, now)));
       }
     }
     this.head = this.tail = 0;
