@@ -208,7 +208,11 @@ export class ByteSink {
     this.n += t.length;
   }
 
-  /** Constant text, then a number (`lit` + `num` in one call: most of a record is that pair). */
+  /**
+   * Constant text, then a number: most of a record is that pair. `lit`'s body is written
+   * out here on purpose: calling `lit` from here made the formatter slower (3.4–3.8
+   * against 1.8–2.6 µs a line, measured).
+   */
   field(t: AsciiText, x: number): void {
     if (t.length >= LONG_TEXT) {
       this.buf.set(t.bytes, this.n);

@@ -192,9 +192,6 @@ export class PacketDecoder {
       // The whole header is there: read in place (decodeTcp below handles every other case
       // the same way). Options matter only on a SYN (its window scale).
       const flags = buf[tcpOffset + 13] as number;
-      c.tcpPackets++;
-      if (truncated) c.truncated++;
-      out.family = family;
       out.sp = ((buf[tcpOffset] as number) << 8) | (buf[tcpOffset + 1] as number);
       out.dp = ((buf[tcpOffset + 2] as number) << 8) | (buf[tcpOffset + 3] as number);
       out.flags = flags & 0x3f;
@@ -203,35 +200,29 @@ export class PacketDecoder {
       out.win = ((buf[tcpOffset + 14] as number) << 8) | (buf[tcpOffset + 15] as number);
       out.len = Math.max(0, tcpLenOnWire - hl4);
       out.wscale = flags & SYN && hl4 > TCP_MIN_HEADER ? this.windowScale(buf, tcpOffset + TCP_MIN_HEADER, tcpOffset + hl4) : -1;
-      out.wireLen = p.wireLen;
-      out.ipLen = ipLen;
-      out.time = time;
-      out.truncated = truncated;
-      sink.segment(out);
-      return;
-    }
-    const t = this.tcp;
-    if (!decodeTcp(buf, tcpOffset, Math.min(avail, Math.max(tcpLenOnWire, 0)), t)) {
-      if (t.truncated) c.truncated++;
-      else c.malformed++;
-      return;
-    }
-    if (t.truncated) {
-      // The header's options are cut: flags and sequence numbers are still there.
-      truncated = true;
+    } else {
+      const t = this.tcp;
+      if (!decodeTcp(buf, tcpOffset, Math.min(avail, Math.max(tcpLenOnWire, 0)), t)) {
+        if (t.truncated) c.truncated++;
+        else c.malformed++;
+        return;
+      }
+      if (t.truncated) {
+        // The header's options are cut: flags and sequence numbers are still there.
+        truncated = true;
+      }
+      out.sp = t.srcPort;
+      out.dp = t.dstPort;
+      out.flags = t.flags & 0x3f;
+      out.seq = t.seq;
+      out.ack = t.ack;
+      out.win = t.window;
+      out.len = Math.max(0, tcpLenOnWire - t.headerLength);
+      out.wscale = t.wscale;
     }
     c.tcpPackets++;
-    const len = Math.max(0, tcpLenOnWire - t.headerLength);
     if (truncated) c.truncated++;
     out.family = family;
-    out.sp = t.srcPort;
-    out.dp = t.dstPort;
-    out.flags = t.flags & 0x3f;
-    out.seq = t.seq;
-    out.ack = t.ack;
-    out.win = t.window;
-    out.len = len;
-    out.wscale = t.wscale;
     out.wireLen = p.wireLen;
     out.ipLen = ipLen;
     out.time = time;

@@ -46,14 +46,14 @@ export function recordsPerBlock(octets: number): number {
   return Math.floor(octets / 16) + 1;
 }
 
-/** The decoding side: a DecodedSink writing records; `publish` makes them visible. */
-export class PacketRingWriter implements DecodedSink {
-  private readonly words: Uint32Array;
-  private readonly times: Float64Array;
-  private readonly header: Int32Array;
-  private readonly capacity: number;
-  /** Records written (published or not). */
-  private written = 0;
+/** One side's views of the ring's shared memory. */
+class RingSide {
+  protected readonly words: Uint32Array;
+  /** The same records as float64s (the time of record i is at i * WORDS / 2 + 9). */
+  protected readonly times: Float64Array;
+  protected readonly header: Int32Array;
+  /** Records the ring holds. */
+  protected readonly capacity: number;
 
   constructor(memory: PacketRingMemory) {
     this.words = new Uint32Array(memory.records);
@@ -61,6 +61,12 @@ export class PacketRingWriter implements DecodedSink {
     this.header = new Int32Array(memory.header);
     this.capacity = this.words.length / WORDS;
   }
+}
+
+/** The decoding side: a DecodedSink writing records; `publish` makes them visible. */
+export class PacketRingWriter extends RingSide implements DecodedSink {
+  /** Records written (published or not). */
+  private written = 0;
 
   /** Resolves once there is room for `records` more (the reader consumes meanwhile: only wait while it has published records to consume). */
   async room(records: number): Promise<void> {
@@ -119,19 +125,8 @@ export class PacketRingWriter implements DecodedSink {
 }
 
 /** The analysing side: replays the records into a sink, in order, blocking while there are none. */
-export class PacketRingReader {
-  private readonly words: Uint32Array;
-  private readonly times: Float64Array;
-  private readonly header: Int32Array;
-  private readonly capacity: number;
+export class PacketRingReader extends RingSide {
   private consumed = 0;
-
-  constructor(memory: PacketRingMemory) {
-    this.words = new Uint32Array(memory.records);
-    this.times = new Float64Array(memory.records);
-    this.header = new Int32Array(memory.header);
-    this.capacity = this.words.length / WORDS;
-  }
 
   /**
    * Replays every record into `sink` (filling `seg` for segments) until the writer has

@@ -48,15 +48,18 @@ function post(complete: number, extra: Partial<PipelineMessage> = {}): void {
   }
 }
 
+/** After each packet: a full batch goes out. */
+function postWhenFull(): void {
+  if (rows.used >= BATCH_ROWS * ROW) post(analyzer.counters.packets + 1);
+}
+
 let failure: PipelineMessage['failure'];
 if (job.ring !== undefined) {
   // The main thread reads and decodes (./packet-ring.ts); it also knows of any damage.
   new PacketRingReader(job.ring).run(
     analyzer,
     new DecodedSegment(),
-    () => {
-      if (rows.used >= BATCH_ROWS * ROW) post(analyzer.counters.packets + 1);
-    },
+    postWhenFull,
     () => {
       if (rows.used > 0) post(analyzer.counters.packets + 1);
     },
@@ -66,7 +69,7 @@ if (job.ring !== undefined) {
     job.file,
     (p) => {
       analyzer.packet(p);
-      if (rows.used >= BATCH_ROWS * ROW) post(analyzer.counters.packets + 1);
+      postWhenFull();
     },
     (done, total) => post(analyzer.counters.packets + 1, { progress: { done, total } }),
   );
