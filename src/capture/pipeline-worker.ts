@@ -7,7 +7,7 @@
  * the file. It waits while more than MAX_AHEAD batches are not yet written, so memory
  * stays bounded when writing is slower.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { TcpstateError } from '../core/errors.js';
 import { isProfileName, profileByName } from '../core/profile.js';
 import { CaptureAnalyzer } from './analyzer.js';
@@ -17,9 +17,10 @@ import { PacketRingReader } from './packet-ring.js';
 import { readCaptureFile } from './reader.js';
 import { BATCH_ROWS, RecordRows, ROW } from './record-row.js';
 
-const job = workerData as PipelineJob;
 const port = parentPort;
 if (port === null) throw new Error('pipeline-worker.js runs as a worker thread');
+// The job comes as the first message: the worker may have started before it was known (./pipeline-start.ts).
+const job = await new Promise<PipelineJob>((resolve) => port.once('message', resolve));
 
 const rows = new RecordRows();
 const analyzer = new CaptureAnalyzer({

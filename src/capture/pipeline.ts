@@ -9,11 +9,12 @@
  * their rows in one analyzer's order. Either way the lines are those of one thread, in
  * the same order.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { TcpstateError } from '../core/errors.js';
 import { newCaptureCounters } from './counters.js';
 import type { ByteSink } from './bytes-out.js';
 import { PacketDecoder } from './decoder.js';
+import { startPipelineWorker, takePipelineWorker } from './pipeline-start.js';
 import { newPacketRing, PacketRingWriter, recordsPerBlock, type PacketRingMemory } from './packet-ring.js';
 import { CaptureReader, FileFeeder } from './reader.js';
 import type { RowBatch } from './record-row.js';
@@ -50,8 +51,6 @@ export interface PipelineResult {
   readonly failure: TcpstateError | null;
 }
 
-const WORKER_URL = new URL('./pipeline-worker.js', import.meta.url);
-
 /** Analyses `file` on `workers` worker threads while this one writes the NDJSON lines to `out` (flushed at the end). */
 export function captureNdjsonPipeline(
   file: string,
@@ -81,8 +80,10 @@ export function captureNdjsonPipeline(
     };
     for (let index = 0; index < workers; index++) {
       const job: PipelineJob = { file, ...options, index, count: workers, written, ...(ring !== null ? { ring } : {}) };
-      const worker = new Worker(WORKER_URL, { workerData: job, stdout: true, stderr: true });
+      // The first may have been started ahead (./pipeline-start.ts); each gets its job as its first message.
+      const worker = index === 0 ? takePipelineWorker() : startPipelineWorker();
       threads.push(worker);
+      worker.postMessage(job);
       worker.on('message', (m: PipelineMessage) => {
         if (settled) return;
         try {

@@ -7,13 +7,14 @@
  * without waiting for the analyzer and the reports to load.
  */
 import { closeSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { BadOptionError, TcpstateError } from '../core/errors.js';
 import { isProfileName } from '../core/profile.js';
 import { ByteSink, type FlushTarget } from '../capture/bytes-out.js';
 import { captureNdjsonPipeline } from '../capture/pipeline.js';
+import { dropPrestartedWorker } from '../capture/pipeline-start.js';
 import type { Filter } from '../filter/index.js';
+import { captureThreads } from './capture-threads.js';
 import { ProgressBar } from './progress-bar.js';
 
 export interface CaptureFlags {
@@ -50,7 +51,11 @@ export function register(program: Command): void {
     .option('--threads <n>', 'with --ndjson on a file: threads in all, 1 to 9 (the main one writes the lines, the others share the connections; default: 2 on a multi-core machine for files over 64 MiB, else 1)')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (file: string, words: string[], flags: CaptureFlags) => {
-      await runCapture(file, words, flags);
+      try {
+        await runCapture(file, words, flags);
+      } finally {
+        dropPrestartedWorker();
+      }
     });
 }
 
@@ -86,6 +91,7 @@ async function runCapture(file: string, words: readonly string[], flags: Capture
       bar?.done();
     }
   } else {
+    dropPrestartedWorker();
     // Loaded only here: the pipeline's thread starts its worker without waiting for the analyzer and the reports to load.
     const { analyseHere } = await import('./capture-report.js');
     try {
@@ -120,16 +126,11 @@ function checkReadable(file: string): void {
   }
 }
 
-/** `--ndjson` on a file: threads in all, as asked, else 2 on a multi-core machine for files over 64 MiB (below that, starting a worker costs more than it saves). */
+/** `--ndjson` on a file: threads in all (./capture-threads.ts). */
 function threadsFor(file: string, asked: string | undefined): number {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    throw new BadOptionError('FILE', file, 'an existing pcap or pcapng file, or - for standard input');
-  }
-  if (asked !== undefined) return Number(asked);
-  return availableParallelism() > 1 && size >= 64 << 20 ? 2 : 1;
+  const threads = captureThreads(file, asked);
+  if (threads === null) throw new BadOptionError('FILE', file, 'an existing pcap or pcapng file, or - for standard input');
+  return threads;
 }
 
 /**

@@ -4,6 +4,8 @@
  * Exit codes: 0 success, 1 runtime failure, 2 usage error (bad flag, unknown state,
  * malformed scenario).
  */
+// First, for its effect: `capture FILE --ndjson` starts its worker thread now (./capture-early.ts).
+import './capture-early.js';
 import { Command, CommanderError } from 'commander';
 import { TcpstateError } from '../core/errors.js';
 import { VERSION } from './version.js';

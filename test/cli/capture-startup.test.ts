@@ -38,6 +38,12 @@ describe('capture start-up', () => {
     }
   });
 
+  it('the command line starts the worker ahead without loading the analyzer', () => {
+    const loaded = loadedWith('cli/main.ts');
+    expect(loaded).toContain('capture/pipeline-start.ts');
+    for (const heavy of ['capture/analyzer.ts', 'capture/pipeline.ts', 'capture/decoder.ts', 'cli/capture.ts']) expect(loaded, heavy).not.toContain(heavy);
+  });
+
   it('the worker and the report module do load the analyzer', () => {
     expect(loadedWith('capture/pipeline-worker.ts')).toContain('capture/analyzer.ts');
     expect(loadedWith('cli/capture-report.ts')).toContain('capture/analyzer.ts');
