@@ -15,7 +15,7 @@ import { newCaptureCounters } from './counters.js';
 import type { ByteSink } from './bytes-out.js';
 import { PacketDecoder } from './decoder.js';
 import { startPipelineWorker, takePipelineWorker } from './pipeline-start.js';
-import { newPacketRing, PacketRingWriter, recordsPerBlock, type PacketRingMemory } from './packet-ring.js';
+import { newPacketRing, PacketRingWriter, slotsPerBlock, type PacketRingMemory } from './packet-ring.js';
 import { CaptureReader, FileFeeder } from './reader.js';
 import type { RowBatch } from './record-row.js';
 import { RowFormatter } from './row-json.js';
@@ -65,7 +65,7 @@ export function captureNdjsonPipeline(
   const threads: Worker[] = [];
   // One worker: it analyses, this thread reads, decodes and writes (./packet-ring.ts).
   // More: each worker reads the file itself, for its shard.
-  const ring = workers === 1 ? newPacketRing(4 * recordsPerBlock(RING_BLOCK)) : null;
+  const ring = workers === 1 ? newPacketRing(4 * slotsPerBlock(RING_BLOCK)) : null;
   return new Promise<PipelineResult>((resolve, reject) => {
     let settled = false;
     /** Per worker: its last batch has arrived. */
@@ -142,7 +142,7 @@ async function feedRing(file: string, memory: PacketRingMemory, progress?: (done
   const writer = new PacketRingWriter(memory);
   const decoder = new PacketDecoder(newCaptureCounters());
   let feeder: FileFeeder | null = null;
-  const need = recordsPerBlock(RING_BLOCK);
+  const need = slotsPerBlock(RING_BLOCK);
   try {
     feeder = new FileFeeder(file, new CaptureReader((p) => decoder.decode(p, writer)), RING_BLOCK);
     for (;;) {

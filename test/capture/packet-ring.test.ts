@@ -61,18 +61,46 @@ describe('packet ring', () => {
     expect(replayed.seen).toEqual(direct.seen);
   });
 
+  it("an IPv6 segment's two slots split by the end of the ring", () => {
+    const memory = newPacketRing(1024);
+    // Both sides start at the last slot: the first segment's second slot is slot 0.
+    const header = new Int32Array(memory.header);
+    header[0] = 1023;
+    header[1] = 1023;
+    const writer = new PacketRingWriter(memory);
+    const direct = new Recorder();
+    const v6 = (n: number): DecodedSegment =>
+      segment({ family: 'ipv6', sp: 1000 + n, dp: 443, flags: 0x18, seq: n, ack: n + 1, win: 512, len: n, wscale: -1, wireLen: 100 + n, ipLen: 86 + n, time: n, truncated: false }, [0x20010db8, n, 2 * n, 3 * n], [0xfe800000, 5 * n, 6 * n, 7 * n]);
+    // 400 packets, every other one an IPv6 segment: 600 slots, from slot 1,023 on round to slot 598.
+    for (let n = 1; n <= 400; n++) {
+      writer.tick(n);
+      direct.tick(n);
+      if (n % 2 === 1) {
+        writer.segment(v6(n));
+        direct.segment(v6(n));
+      }
+    }
+    writer.finish();
+    const replayed = new Recorder();
+    new PacketRingReader(memory).run(replayed, new DecodedSegment(), () => undefined, () => undefined);
+    expect(replayed.seen).toEqual(direct.seen);
+    expect(replayed.seen[1]).toEqual(['segment', expect.objectContaining({ src: [0x20010db8, 1, 2, 3], dst: [0xfe800000, 5, 6, 7] })]);
+  });
+
   describe('in the pipeline', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'tcpstate-ring-'));
     afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-    it('a capture of 200,000 packets (the ring holds 131,072): the lines of one thread', () => {
+    it('a capture of 200,000 packets, a third IPv6 (the ring holds 65,536 slots): the lines of one thread', () => {
       const packets: CraftedPacket[] = [];
       for (let i = 0; i < 25_000; i++) {
         const a = (i * 7919) >>> 0;
         const b = (i * 104729) >>> 0;
-        const client: [string, number] = [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 1024 + (i % 60000)];
+        // Every third connection IPv6: its segments take two slots, which the wrapping ring splits at its end now and then.
+        const v6 = i % 3 === 2;
+        const client: [string, number] = [v6 ? `fd00::${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}` : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 1024 + (i % 60000)];
         packets.push(
-          ...exchange(client, ['192.168.1.1', 80], [
+          ...exchange(client, [v6 ? 'fd00::1' : '192.168.1.1', 80], [
             ['>', 'S', a, 0],
             ['<', 'S.', b, a + 1],
             ['>', '.', a + 1, b + 1],
@@ -88,17 +116,19 @@ describe('packet ring', () => {
       const file = join(tmp, 'big.pcap');
       writeFileSync(file, rawPcap(packets));
       // About 25 MB of lines each: compared by digest and line count.
-      const run = (threads: string): { code: number | null; stderr: string; lines: number; digest: string } => {
+      const run = (threads: string): { code: number | null; stderr: string; lines: number; ipv6: number; digest: string } => {
         const r = spawnSync(process.execPath, [CLI, 'capture', file, '--ndjson', '--threads', threads], { timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
         if (r.error) throw r.error;
         const out = r.stdout;
         let lines = 0;
         for (const b of out) if (b === 10) lines++;
-        return { code: r.status, stderr: r.stderr.toString(), lines, digest: createHash('sha256').update(out).digest('hex') };
+        const ipv6 = out.toString('latin1').split('"address":"fd00::1"').length - 1;
+        return { code: r.status, stderr: r.stderr.toString(), lines, ipv6, digest: createHash('sha256').update(out).digest('hex') };
       };
       const one = run('1');
       expect(one.code).toBe(0);
       expect(one.lines).toBe(25_000);
+      expect(one.ipv6).toBe(8_333);
       const two = run('2');
       expect(two.stderr).toBe('');
       expect(two).toEqual(one);
