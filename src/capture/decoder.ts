@@ -84,15 +84,26 @@ export class PacketDecoder {
     return t.wscale;
   }
 
-  decode(p: PacketRecord, sink: DecodedSink): void {
-    const c = this.counters;
+  /**
+   * The packet's capture time (a simple packet block has none: the latest one before it),
+   * and the counts every packet updates. `decode` begins with it; a caller that handles
+   * a packet without `decode` (PacketRingWriter.writeCommon) calls it instead.
+   */
+  clock(p: PacketRecord): number {
     let time = p.time;
     if (Number.isNaN(time)) time = Number.isNaN(this.lastTime) ? 0 : this.lastTime; // simple packet blocks
     if (Number.isNaN(this.lastTime) || time > this.lastTime) this.lastTime = time;
     if (p.linkType !== this.lastLinkType) {
+      const c = this.counters;
       this.lastLinkType = p.linkType;
       c.linkTypes[String(p.linkType)] = (c.linkTypes[String(p.linkType)] ?? 0) + 1;
     }
+    return time;
+  }
+
+  decode(p: PacketRecord, sink: DecodedSink): void {
+    const c = this.counters;
+    const time = this.clock(p);
     sink.tick(time);
     const buf = p.data;
     const version = decodeLink(p.linkType, buf, p.offset, p.caplen, this.link);

@@ -17,6 +17,7 @@ import { PacketDecoder } from './decoder.js';
 import { startPipelineWorker, takePipelineWorker } from './pipeline-start.js';
 import { newPacketRing, PacketRingWriter, slotsPerBlock, type PacketRingMemory } from './packet-ring.js';
 import { CaptureReader, FileFeeder } from './reader.js';
+import type { PacketRecord } from '../wire/pcap.js';
 import type { RowBatch } from './record-row.js';
 import { RowFormatter } from './row-json.js';
 import { ShardMerger } from './shard-merge.js';
@@ -144,7 +145,12 @@ async function feedRing(file: string, memory: PacketRingMemory, progress?: (done
   let feeder: FileFeeder | null = null;
   const need = slotsPerBlock(RING_BLOCK);
   try {
-    feeder = new FileFeeder(file, new CaptureReader((p) => decoder.decode(p, writer)), RING_BLOCK);
+    // The common packet goes into the ring without the decoder's general path.
+    const visit = (p: PacketRecord): void => {
+      if (writer.writeCommon(p)) decoder.clock(p);
+      else decoder.decode(p, writer);
+    };
+    feeder = new FileFeeder(file, new CaptureReader(visit), RING_BLOCK);
     for (;;) {
       await writer.room(need);
       const more = feeder.step();
