@@ -2,9 +2,10 @@
  * `capture FILE --ndjson` on several threads: workers (./pipeline-worker.ts) analyse the
  * connections, handing finished connections over as rows of numbers (./record-row.ts);
  * this thread turns the rows into lines (./row-json.ts) and writes them. With one worker,
- * this thread also reads and decodes the file into a shared ring of packet records
- * (./packet-ring.ts) that the worker analyses, and the rows arrive in the order the
- * analyzer made them. With more, each worker reads and decodes the whole file, keeps the
+ * this thread also reads and decodes the file into a shared ring of packet slots
+ * (./packet-ring.ts; the common packet straight from its octets, any other through the
+ * decoder) that the worker analyses, and the rows arrive in the order the analyzer made
+ * them. With more, each worker reads and decodes the whole file, keeps the
  * connections whose 4-tuple hashes to it, and ShardMerger (./shard-merge.ts) replays
  * their rows in one analyzer's order. Either way the lines are those of one thread, in
  * the same order.
