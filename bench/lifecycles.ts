@@ -8,7 +8,7 @@
  * Usage: node build/bench/lifecycles.js [lifecycles=1000000]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,19 +85,25 @@ function runKernel(lifecycles: number): { seconds: number } | string {
   const here = dirname(fileURLToPath(import.meta.url));
   const source = join(here, '..', '..', 'bench', 'kernel-loopback.c');
   if (!existsSync(source)) return `skipped: ${source} missing`;
-  const bin = join(mkdtempSync(join(tmpdir(), 'tcpstate-bench-')), 'kernel-loopback');
+  const dir = mkdtempSync(join(tmpdir(), 'tcpstate-bench-'));
+  const bin = join(dir, 'kernel-loopback');
   try {
-    execFileSync('gcc', ['-O2', '-o', bin, source], { stdio: 'pipe' });
-  } catch {
-    return 'skipped: gcc not available';
+    try {
+      execFileSync('gcc', ['-O2', '-o', bin, source], { stdio: 'pipe' });
+    } catch {
+      return 'skipped: gcc not available';
+    }
+    const out = execFileSync('unshare', ['-n', 'sh', '-c', `ip link set lo up && ${bin} ${lifecycles}`], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    const seconds = Number(/seconds=([0-9.]+)/.exec(out)?.[1]);
+    if (!Number.isFinite(seconds)) return `failed: unexpected output ${out}`;
+    return { seconds };
+  } finally {
+    // The compiled helper goes with its directory, whatever happened.
+    rmSync(dir, { recursive: true, force: true });
   }
-  const out = execFileSync('unshare', ['-n', 'sh', '-c', `ip link set lo up && ${bin} ${lifecycles}`], {
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  const seconds = Number(/seconds=([0-9.]+)/.exec(out)?.[1]);
-  if (!Number.isFinite(seconds)) return `failed: unexpected output ${out}`;
-  return { seconds };
 }
 
 const lifecycles = Number(process.argv[2] ?? 1_000_000);
