@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.js';
 import { DEFAULT_THRESHOLDS } from '../../src/doctor/thresholds.js';
 import { RULE_IDS } from '../../src/doctor/thresholds.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,7 +38,12 @@ describe('tcpstate doctor (CLI)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'doctor-'));
     const cfg = join(dir, 'off.json');
     writeFileSync(cfg, JSON.stringify({ disable: RULE_IDS }));
-    const r = runCli(['doctor', '--json', '--config', cfg]);
+    let r: ReturnType<typeof runCli>;
+    try {
+      r = runCli(['doctor', '--json', '--config', cfg]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(doc).toMatchObject({ findings: [], checked: [], sampledSeconds: 0, severity: 'ok' });
