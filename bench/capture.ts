@@ -11,7 +11,9 @@
  *   tshark -q -z conv,tcp -r FILE > /dev/null
  *   tcptrace -n FILE > /dev/null
  * with /usr/bin/time for wall time and peak RSS, and prints packets/s, peak RSS and the
- * ratios. A second, 4× smaller file checks that memory follows live connections, not the
+ * ratios, and for each run the share of the machine's CPU time the hypervisor gave to
+ * other guests meanwhile (steal, from /proc/stat): on a shared virtual machine it explains
+ * runs that are slow for every tool at once. A second, 4× smaller file checks that memory follows live connections, not the
  * file size.
  *
  * `--per N` makes connections of N packets (default 10; more: a download of 1,200-octet
@@ -21,7 +23,7 @@
  * Usage: npx tsc -p tsconfig.json && npx tsc -p bench/tsconfig.json && node build/bench/capture.js [packets] [--rounds N] [--per N]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -159,14 +161,31 @@ interface Run {
   /** User + system CPU seconds: steadier than wall time on a shared machine. */
   readonly cpu: number;
   readonly rssMb: number;
+  /** Share of the machine's CPU time the hypervisor gave to others during the run ("steal"). */
+  readonly steal: number;
+}
+
+/** The machine's CPU time so far, in clock ticks: all of it and the part stolen (/proc/stat, first line). */
+function cpuTicks(): { total: number; steal: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is counted in user already).
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { total, steal: fields[7] ?? 0 };
 }
 
 function timed(cmd: string, args: readonly string[]): Run {
+  const before = cpuTicks();
   const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', 'nice', '-n', '5', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const after = cpuTicks();
   const last = r.stderr.trim().split('\n').at(-1) ?? '';
   const [e, u, sy, m] = last.split(' ');
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
-  return { seconds: Number(e), cpu: Number(u) + Number(sy), rssMb: Number(m) / 1024 };
+  const ticks = after.total - before.total;
+  return { seconds: Number(e), cpu: Number(u) + Number(sy), rssMb: Number(m) / 1024, steal: ticks > 0 ? (after.steal - before.steal) / ticks : 0 };
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 100)} %`;
 }
 
 function median(xs: number[]): number {
@@ -211,7 +230,7 @@ try {
     for (const [name, cmd, args] of tools) {
       const run = timed(cmd, args);
       results.set(name, [...(results.get(name) ?? []), run]);
-      process.stderr.write(`round ${r + 1}: ${name} ${run.seconds.toFixed(2)} s wall, ${run.cpu.toFixed(2)} s CPU, ${run.rssMb.toFixed(1)} MB\n`);
+      process.stderr.write(`round ${r + 1}: ${name} ${run.seconds.toFixed(2)} s wall, ${run.cpu.toFixed(2)} s CPU, ${run.rssMb.toFixed(1)} MB, ${pct(run.steal)} steal\n`);
     }
   }
   const smallRun = timed(process.execPath, [cli, 'capture', small, '--ndjson', '--no-progress']);
@@ -220,15 +239,16 @@ try {
   const oursS = median(ours.map((x) => x.seconds));
   const oursCpu = median(ours.map((x) => x.cpu));
   console.log(`capture: ${packets.toLocaleString('en')} packets, ${conns.toLocaleString('en')} connections of ${per} packets (1,000 live at a time), ${cpus().length} CPUs ${cpus()[0]?.model ?? ''}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; medians of ${rounds} rounds; load ${load0} → ${load1}`);
-  console.log('| tool | median wall s | packets/s (wall) | median CPU s | packets/s (CPU) | peak RSS MB | tcpstate speed-up (wall) | (CPU) |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| tool | median wall s | packets/s (wall) | median CPU s | packets/s (CPU) | peak RSS MB | tcpstate speed-up (wall) | (CPU) | steal |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [name, runs] of results) {
     const s = median(runs.map((x) => x.seconds));
     const cpu = median(runs.map((x) => x.cpu));
     const rss = median(runs.map((x) => x.rssMb));
     const mine = name.startsWith('tcpstate');
+    const steal = runs.map((x) => pct(x.steal)).join(' / ');
     console.log(
-      `| \`${name}\` | ${s.toFixed(2)} | ${Math.round(packets / s).toLocaleString('en')} | ${cpu.toFixed(2)} | ${Math.round(packets / cpu).toLocaleString('en')} | ${rss.toFixed(1)} | ${mine ? '' : `${(s / oursS).toFixed(2)}×`} | ${mine ? '' : `${(cpu / oursCpu).toFixed(2)}×`} |`,
+      `| \`${name}\` | ${s.toFixed(2)} | ${Math.round(packets / s).toLocaleString('en')} | ${cpu.toFixed(2)} | ${Math.round(packets / cpu).toLocaleString('en')} | ${rss.toFixed(1)} | ${mine ? '' : `${(s / oursS).toFixed(2)}×`} | ${mine ? '' : `${(cpu / oursCpu).toFixed(2)}×`} | ${steal} |`,
     );
   }
   // This machine's speed drifts within a run: each round's ratio compares tools measured
