@@ -7,6 +7,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ConnectionRecord } from '../../src/capture/connection.js';
+import { newCaptureCounters } from '../../src/capture/counters.js';
+import { PacketDecoder } from '../../src/capture/decoder.js';
+import { CaptureReader } from '../../src/capture/reader.js';
+import { RST } from '../../src/core/segment.js';
 import { CLI } from '../cli/run-cli.js';
 import { IN_CI, isRoot, need } from './tools.js';
 
@@ -29,7 +33,23 @@ describe('live capture from a pipe', () => {
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       const dump = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', 'lo', '-U', '-n', '-w', '-', 'tcp'], { stdio: ['ignore', 'pipe', 'ignore'] });
       const cli = spawn(process.execPath, [CLI, 'capture', '-', '--ndjson'], { stdio: ['pipe', 'pipe', 'pipe'] });
-      dump.stdout.pipe(cli.stdin);
+      // The pipe goes through here: the test watches the stream for the last scenario's reset
+      // and stops tcpdump only once it has written it (a fixed wait lost it on a busy machine).
+      let lastResetSeen = false;
+      const watch = new PacketDecoder(newCaptureCounters());
+      const watcher = new CaptureReader((p) =>
+        watch.decode(p, {
+          tick: () => undefined,
+          segment: (seg) => {
+            if (seg.sp === 7006 && (seg.flags & RST) !== 0) lastResetSeen = true;
+          },
+        }),
+      );
+      dump.stdout.on('data', (d: Buffer) => {
+        watcher.push(d);
+        cli.stdin.write(d);
+      });
+      dump.stdout.on('end', () => cli.stdin.end());
       let out = '';
       let err = '';
       cli.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -39,7 +59,8 @@ describe('live capture from a pipe', () => {
         const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, scenarios, s], { encoding: 'utf8', timeout: 20_000 });
         expect(r.status, r.stderr).toBe(0);
       }
-      await sleep(500);
+      for (let waited = 0; !lastResetSeen && waited < 15_000; waited += 100) await sleep(100);
+      expect(lastResetSeen, 'tcpdump wrote the reset from port 7006 within 15 s').toBe(true);
       dump.kill('SIGINT');
       const code = await new Promise<number | null>((resolve) => cli.once('close', resolve));
       expect(code, err).toBe(0);
