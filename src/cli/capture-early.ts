@@ -9,8 +9,8 @@
 import { prestartPipelineWorker } from '../capture/pipeline-start.js';
 import { captureThreads } from './capture-threads.js';
 
-/** Options of `capture` that take a value (the word after them is not the file). */
-const WITH_VALUE = new Set(['--idle-timeout', '--profile', '--conn', '--svg', '--threads']);
+/** Options of `capture` that take a value (the word after them is not the file); a test keeps it in step with ./capture.ts. */
+export const WITH_VALUE: ReadonlySet<string> = new Set(['--idle-timeout', '--profile', '--conn', '--svg', '--threads']);
 /** Options under which the lines are not written by the pipeline. */
 const ELSEWHERE = new Set(['--conn', '--svg', '--timeline', '--json', '--csv', '--zeek', '--stats', '-h', '--help']);
 

@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pipelineFileOf } from '../../src/cli/capture-early.js';
+import { Command } from 'commander';
+import { pipelineFileOf, WITH_VALUE } from '../../src/cli/capture-early.js';
+import { register } from '../../src/cli/capture.js';
 import { PIPELINE_MIN_OCTETS } from '../../src/cli/capture-threads.js';
 import { manyConnections } from '../capture/helpers.js';
 import { runCli } from './run-cli.js';
@@ -30,6 +32,15 @@ describe('capture: the worker started ahead', () => {
     expect(guess('capture', small, '--ndjson', '--idle-timeout', '30', '--profile', 'rfc9293', '--threads', '2')).toBe(small);
     // The default: a worker for files of 64 MiB and more, on a machine with more than one CPU.
     expect(guess('capture', big, '--ndjson')).toBe(availableParallelism() > 1 ? big : null);
+  });
+
+  it("knows every option of capture that takes a value (else it would take the value for the file)", () => {
+    const program = new Command();
+    register(program);
+    const capture = program.commands.find((c) => c.name() === 'capture');
+    const taking = (capture?.options ?? []).filter((o) => o.required || o.optional).map((o) => o.long);
+    expect(taking.length).toBeGreaterThan(3);
+    expect(new Set(taking)).toEqual(WITH_VALUE);
   });
 
   it('is not guessed where the lines are not written by the pipeline', () => {
