@@ -66,6 +66,37 @@ export function slotsPerBlock(octets: number): number {
   return Math.floor(octets / 16) + 1;
 }
 
+/** A segment's words 0–9 of the slot at word `at` (the layout above; an IPv6 segment's second slot is the writer's). */
+function putSegment(
+  w: Uint32Array,
+  at: number,
+  flags: number,
+  wscale: number,
+  truncated: boolean,
+  v6: boolean,
+  sp: number,
+  dp: number,
+  seq: number,
+  ack: number,
+  win: number,
+  len: number,
+  wireLen: number,
+  ipLen: number,
+  src0: number,
+  dst0: number,
+): void {
+  w[at] = KIND_SEGMENT | (truncated ? TRUNCATED : 0) | (v6 ? IPV6 : 0) | (flags << 8) | ((wscale + 1) << 16);
+  w[at + 1] = (sp | (dp << 16)) >>> 0;
+  w[at + 2] = seq;
+  w[at + 3] = ack;
+  w[at + 4] = win;
+  w[at + 5] = len;
+  w[at + 6] = wireLen;
+  w[at + 7] = ipLen;
+  w[at + 8] = src0;
+  w[at + 9] = dst0;
+}
+
 /** One side's views of the ring's shared memory. */
 class RingSide {
   protected readonly words: Uint32Array;
@@ -112,18 +143,9 @@ export class PacketRingWriter extends RingSide implements DecodedSink {
     const w = this.words;
     const at = ((this.written - 1) & (this.capacity - 1)) * WORDS;
     const v6 = s.family === 'ipv6';
-    w[at] = KIND_SEGMENT | (s.truncated ? TRUNCATED : 0) | (v6 ? IPV6 : 0) | (s.flags << 8) | ((s.wscale + 1) << 16);
-    w[at + 1] = (s.sp | (s.dp << 16)) >>> 0;
-    w[at + 2] = s.seq;
-    w[at + 3] = s.ack;
-    w[at + 4] = s.win;
-    w[at + 5] = s.len;
-    w[at + 6] = s.wireLen;
-    w[at + 7] = s.ipLen;
     const src = s.src;
     const dst = s.dst;
-    w[at + 8] = src[0] as number;
-    w[at + 9] = dst[0] as number;
+    putSegment(w, at, s.flags, s.wscale, s.truncated, v6, s.sp, s.dp, s.seq, s.ack, s.win, s.len, s.wireLen, s.ipLen, src[0] as number, dst[0] as number);
     if (v6) {
       const more = (this.written & (this.capacity - 1)) * WORDS;
       w[more] = src[1] as number;
@@ -181,19 +203,26 @@ export class PacketRingWriter extends RingSide implements DecodedSink {
       parseOptions(buf, tcp + TCP_MIN_HEADER, tcp + thl, options);
       wscale = options.wscale;
     }
-    const w = this.words;
     const at = (this.written & (this.capacity - 1)) * WORDS;
     // IPv4; truncated when the snap length cut the packet.
-    w[at] = KIND_SEGMENT | (end - ip < total ? TRUNCATED : 0) | (flags << 8) | ((wscale + 1) << 16);
-    w[at + 1] = ((((buf[tcp] as number) << 8) | (buf[tcp + 1] as number)) | ((((buf[tcp + 2] as number) << 8) | (buf[tcp + 3] as number)) << 16)) >>> 0;
-    w[at + 2] = u32(buf, tcp + 4);
-    w[at + 3] = u32(buf, tcp + 8);
-    w[at + 4] = ((buf[tcp + 14] as number) << 8) | (buf[tcp + 15] as number);
-    w[at + 5] = tcpLen - thl;
-    w[at + 6] = p.wireLen;
-    w[at + 7] = total;
-    w[at + 8] = u32(buf, ip + 12);
-    w[at + 9] = u32(buf, ip + 16);
+    putSegment(
+      this.words,
+      at,
+      flags,
+      wscale,
+      end - ip < total,
+      false,
+      ((buf[tcp] as number) << 8) | (buf[tcp + 1] as number),
+      ((buf[tcp + 2] as number) << 8) | (buf[tcp + 3] as number),
+      u32(buf, tcp + 4),
+      u32(buf, tcp + 8),
+      ((buf[tcp + 14] as number) << 8) | (buf[tcp + 15] as number),
+      tcpLen - thl,
+      p.wireLen,
+      total,
+      u32(buf, ip + 12),
+      u32(buf, ip + 16),
+    );
     this.times[(at + TIME_WORD) / 2] = time;
     this.written = (this.written + 1) | 0;
     return true;

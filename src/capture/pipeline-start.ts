@@ -12,6 +12,9 @@ const WORKER_URL = new URL('./pipeline-worker.js', import.meta.url);
 /** A worker started ahead, not yet taken; and whether it has failed or stopped meanwhile. */
 let early: Worker | null = null;
 let earlyBroken = false;
+const markBroken = (): void => {
+  earlyBroken = true;
+};
 
 /** A new worker, waiting for its job. */
 export function startPipelineWorker(): Worker {
@@ -27,12 +30,7 @@ export function prestartPipelineWorker(): void {
   const worker = startPipelineWorker();
   worker.unref();
   // Until taken, a failure only means the pipeline starts a worker of its own.
-  worker.once('error', () => {
-    earlyBroken = true;
-  });
-  worker.once('exit', () => {
-    earlyBroken = true;
-  });
+  worker.once('error', markBroken).once('exit', markBroken);
   early = worker;
   earlyBroken = false;
 }
@@ -42,7 +40,7 @@ export function takePipelineWorker(): Worker {
   const worker = early;
   early = null;
   if (worker !== null && !earlyBroken) {
-    worker.removeAllListeners();
+    worker.off('error', markBroken).off('exit', markBroken);
     worker.ref();
     return worker;
   }

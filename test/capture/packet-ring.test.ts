@@ -8,25 +8,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DecodedSegment, type DecodedSink } from '../../src/capture/decoder.js';
+import { DecodedSegment } from '../../src/capture/decoder.js';
 import { newPacketRing, PacketRingReader, PacketRingWriter } from '../../src/capture/packet-ring.js';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { CLI } from '../cli/run-cli.js';
 import { exchange, type CraftedPacket } from './craft.js';
 import { rawPcap } from './helpers.js';
-
-type Seen = ['tick', number] | ['segment', Record<string, unknown>];
-
-class Recorder implements DecodedSink {
-  readonly seen: Seen[] = [];
-  tick(time: number): void {
-    this.seen.push(['tick', time]);
-  }
-  segment(s: DecodedSegment): void {
-    this.seen.push(['segment', { ...s, src: [...s.src], dst: [...s.dst] }]);
-  }
-}
+import { Recorder } from './recorder.js';
 
 function segment(fields: Partial<Omit<DecodedSegment, 'src' | 'dst'>>, src: number[], dst: number[]): DecodedSegment {
   const s = Object.assign(new DecodedSegment(), fields);

@@ -9,23 +9,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { newCaptureCounters } from '../../src/capture/counters.js';
-import { DecodedSegment, PacketDecoder, type DecodedSink } from '../../src/capture/decoder.js';
+import { DecodedSegment, PacketDecoder } from '../../src/capture/decoder.js';
 import { newPacketRing, PacketRingReader, PacketRingWriter } from '../../src/capture/packet-ring.js';
 import { CaptureReader } from '../../src/capture/reader.js';
 import type { PacketRecord } from '../../src/wire/pcap.js';
+import { rng } from '../helpers/rng.js';
 import { frame, ipPacket, LINK, type TcpSpec } from './craft.js';
-
-type Seen = ['tick', number] | ['segment', Record<string, unknown>];
-
-class Recorder implements DecodedSink {
-  readonly seen: Seen[] = [];
-  tick(time: number): void {
-    this.seen.push(['tick', time]);
-  }
-  segment(s: DecodedSegment): void {
-    this.seen.push(['segment', { ...s, src: [...s.src], dst: [...s.dst] }]);
-  }
-}
+import { Recorder, type Seen } from './recorder.js';
 
 /** What the worker reads from the ring after each packet went in by `write`; and how many writeCommon took. */
 function throughRing(packets: readonly PacketRecord[], common: boolean): { seen: Seen[]; taken: number } {
@@ -52,17 +42,6 @@ function record(linkType: number, bytes: Uint8Array, time: number, caplen = byte
   return { data, offset: 4, caplen, wireLen: bytes.length, time, linkType, fileOffset: 0 };
 }
 
-/** A small deterministic generator. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
 const base: TcpSpec = { src: '192.168.1.10', dst: '10.0.0.2', sport: 40000, dport: 443, flags: 'P.', seq: 0xfffffff0, ack: 0x80000001, win: 502, len: 30 };
 const specs: TcpSpec[] = [
   base,
@@ -81,7 +60,7 @@ const specs: TcpSpec[] = [
 
 describe('the ring written from the octets (writeCommon)', () => {
   it('gives the decoder\'s slots for every crafted kind, link, cut and mutation, and takes the common ones', () => {
-    const rnd = random(7);
+    const rnd = rng(7);
     const packets: PacketRecord[] = [];
     let time = 1_700_000_000;
     for (const spec of specs) {

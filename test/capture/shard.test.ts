@@ -13,6 +13,7 @@ import { CaptureReader, type PacketVisitor } from '../../src/capture/reader.js';
 import { RecordRows, type RowBatch } from '../../src/capture/record-row.js';
 import { RowFormatter } from '../../src/capture/row-json.js';
 import { ShardMerger } from '../../src/capture/shard-merge.js';
+import { rng } from '../helpers/rng.js';
 import { manyConnections } from './helpers.js';
 
 const dir = fileURLToPath(new URL('../fixtures/pcap/', import.meta.url));
@@ -41,24 +42,13 @@ function oneAnalyzer(bytes: Uint8Array, idle?: number): string {
   return s.text();
 }
 
-/** A small deterministic generator (the cut points must be reproducible). */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
 /**
  * `count` shards in this thread, batches cut at random packets (each packet with chance
  * `cut`: rarely, and the row arrays grow), reaching the merger in a random interleaving.
  */
 function sharded(bytes: Uint8Array, count: number, seed: number, idle?: number, cut = 0.05): string {
   const s = sink();
-  const rnd = random(seed);
+  const rnd = rng(seed); // reproducible cut points
   const rows = Array.from({ length: count }, () => new RecordRows());
   const analyzers = rows.map((r, index) => new CaptureAnalyzer({ rows: r, shard: { index, count }, ...(idle !== undefined ? { idleTimeoutSec: idle } : {}) }));
   const queues: { batch: RowBatch; complete: number }[][] = rows.map(() => []);
