@@ -106,8 +106,14 @@ export class CaptureAnalyzer implements DecodedSink {
   private nextSweep = -Infinity;
   /** Finished connections whose objects are reused for new ones: memory follows the peak of live connections. */
   private readonly free: Connection[] = [];
-  /** The connections in the flow table, densely (each knows its index): what `sweep` scans. */
-  private readonly liveList: Connection[] = [];
+  /**
+   * The connections in the flow table in the order they were made, which is id order
+   * (each knows its index): what `sweep` scans, and the order in which it and `end` finish
+   * connections, so neither sorts. A connection finished otherwise (port reuse) leaves a
+   * hole, closed by the next sweep or once holes outnumber the live connections.
+   */
+  private readonly liveList: (Connection | null)[] = [];
+  private holes = 0;
   /** Per entry of liveList: its last packet's time, and 1 when both sides were over after it. */
   private liveLast = new Float64Array(4096);
   private liveClosed = new Uint8Array(4096);
@@ -235,7 +241,7 @@ export class CaptureAnalyzer implements DecodedSink {
       if (conn.liveIndex >= this.liveLast.length) this.growLive();
       this.insert(conn);
       this.live++;
-      if (this.liveList.length * 2 > this.table.length) this.grow();
+      if (this.live * 2 > this.table.length) this.grow();
       this.counters.connections++;
       if (this.shardCount > 1) {
         const rows = this.rows as RecordRows;
@@ -288,7 +294,7 @@ export class CaptureAnalyzer implements DecodedSink {
     this.table = new Int32Array(size);
     this.tableHash = new Int32Array(size);
     this.tableMask = size - 1;
-    for (const c of this.liveList) this.insert(c);
+    for (const c of this.liveList) if (c !== null) this.insert(c);
   }
 
   /** Out of the flow table; the entries after it move back so that every probe still finds its own (no tombstones). */
@@ -314,19 +320,46 @@ export class CaptureAnalyzer implements DecodedSink {
     table[hole] = 0;
   }
 
+  /** Out of the flow table and the live list (unless a sweep or the end took it out of the list already). */
   private unlink(conn: Connection): void {
     this.remove(conn);
-    // Out of the dense list of live connections (the last one takes its place).
-    const list = this.liveList;
-    const last = list.pop() as Connection;
-    if (last !== conn) {
-      const i = conn.liveIndex;
-      list[i] = last;
-      this.liveLast[i] = this.liveLast[last.liveIndex] as number;
-      this.liveClosed[i] = this.liveClosed[last.liveIndex] as number;
-      last.liveIndex = i;
-    }
+    const i = conn.liveIndex;
+    if (i < 0) return;
+    this.liveList[i] = null;
     conn.liveIndex = -1;
+    this.holes++;
+    if (this.holes > MIN_HOLES_COMPACTED && this.holes > this.live) this.compact(null, 0);
+  }
+
+  /**
+   * Closes the live list's holes, keeping its order; with a `done` list, also takes out
+   * the connections idle past their timeout at capture time `now` (every one when `all`)
+   * and appends them to `done` in list order (their `liveIndex` becomes -1).
+   */
+  private compact(done: Connection[] | null, now: number, all = false): void {
+    const list = this.liveList;
+    const lastAt = this.liveLast;
+    const closed = this.liveClosed;
+    let j = 0;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i];
+      if (c === null || c === undefined) continue;
+      // The connection's last packet time and whether both sides were over after it.
+      if (done !== null && (all || now - (lastAt[i] as number) > (closed[i] === 1 ? this.linger : this.idle))) {
+        c.liveIndex = -1;
+        done.push(c);
+        continue;
+      }
+      if (j !== i) {
+        list[j] = c;
+        lastAt[j] = lastAt[i] as number;
+        closed[j] = closed[i] as number;
+        c.liveIndex = j;
+      }
+      j++;
+    }
+    list.length = j;
+    this.holes = 0;
   }
 
   private finish(conn: Connection, now: number): void {
@@ -397,15 +430,9 @@ export class CaptureAnalyzer implements DecodedSink {
   /** Finishes connections idle for too long (capture time). */
   sweep(now: number): void {
     const done: Connection[] = [];
-    const list = this.liveList;
-    const lastAt = this.liveLast;
-    const closed = this.liveClosed;
-    for (let i = 0; i < list.length; i++) {
-      // The connection's last packet time and whether both sides were over after it.
-      if (now - (lastAt[i] as number) > (closed[i] === 1 ? this.linger : this.idle)) done.push(list[i] as Connection);
-    }
+    this.compact(done, now);
     this.phase = PHASE_SWEEP_FINISH;
-    for (const c of sortById(done)) this.finish(c, now);
+    for (const c of done) this.finish(c, now);
     this.release(now, false);
   }
 
@@ -414,34 +441,19 @@ export class CaptureAnalyzer implements DecodedSink {
     const now = Number.isNaN(this.counters.lastTime) ? 0 : this.counters.lastTime;
     this.ending = true;
     this.phase = PHASE_SWEEP_FINISH;
-    for (const c of sortById(this.liveList.slice())) this.finish(c, now);
+    const all: Connection[] = [];
+    this.compact(all, now, true);
+    for (const c of all) this.finish(c, now);
     this.release(now, true);
   }
-}
-
-/**
- * The connections in id order. Ids and positions packed into one number sort natively
- * (thousands of connections per sweep: a comparison callback costs more than the rest).
- */
-function sortById(cs: Connection[]): Connection[] {
-  const n = cs.length;
-  if (n < 2) return cs;
-  if (n >= 1 << 22) return cs.sort((a, b) => a.id - b.id);
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const id = (cs[i] as Connection).id;
-    if (id >= 2 ** 31) return cs.sort((a, b) => a.id - b.id);
-    keys[i] = id * 4194304 + i;
-  }
-  keys.sort();
-  const out = new Array<Connection>(n);
-  for (let i = 0; i < n; i++) out[i] = cs[(keys[i] as number) % 4194304] as Connection;
-  return out;
 }
 
 function ignore(): void {
   // no consumer of records (NDJSON mode)
 }
+
+/** Holes the live list may have before it is compacted outside a sweep (when they also outnumber the live connections). */
+const MIN_HOLES_COMPACTED = 4096;
 
 /** Nothing more is expected on the wire from a side in these states (bits by TCP_STATES index: CLOSED, LISTEN, TIME_WAIT). */
 const OVER = (1 << TCP_STATES.indexOf('CLOSED')) | (1 << TCP_STATES.indexOf('LISTEN')) | (1 << TCP_STATES.indexOf('TIME_WAIT'));
