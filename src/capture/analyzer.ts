@@ -9,8 +9,9 @@
  * (`ndjson`) or that the caller hands to another thread (`rows`, ./pipeline.ts).
  *
  * Flow table: keyed by the 4-tuple in either direction (a symmetric numeric hash over
- * both addresses and ports, open addressing over typed arrays; a dense list of live connections
- * with their last packet time in a typed array for the expiry sweep). A plain SYN on a tuple whose connection is closing or closed, or that
+ * both addresses and ports, open addressing over typed arrays; a list of live connections in
+ * the order they were made, with their last packet time in a typed array, for the expiry
+ * sweep). A plain SYN on a tuple whose connection is closing or closed, or that
  * restarts an attempt with another ISN, starts a new connection (port reuse). The
  * originator is the sender of the first plain SYN; otherwise the first sender, swapped by
  * Zeek's likely-server-port guess, and marked `originatorInferred`. Connections idle for
