@@ -4,8 +4,10 @@
  * reads the whole file and analyses the connections of its shard (one of several); posts the
  * rows of finished connections every BATCH_ROWS rows (also in the middle of an expiry
  * sweep or of the end, which finish thousands at once) and after every block read from
- * the file. It waits while more than MAX_AHEAD batches are not yet written, so memory
- * stays bounded when writing is slower.
+ * the file. It waits while more than BATCHES_AHEAD batches are not yet written, so memory
+ * stays bounded when writing is slower. The only worker writes its rows in place into
+ * shared memory, a slot of the pool per batch (./record-row.ts), and posts the slot's
+ * number; several post copies.
  */
 import { parentPort } from 'node:worker_threads';
 import { TcpstateError } from '../core/errors.js';
@@ -15,7 +17,7 @@ import type { PipelineJob, PipelineMessage } from './pipeline.js';
 import { DecodedSegment } from './decoder.js';
 import { PacketRingReader } from './packet-ring.js';
 import { readCaptureFile } from './reader.js';
-import { BATCH_ROWS, RecordRows, ROW } from './record-row.js';
+import { BATCH_ROWS, BATCHES_AHEAD, poolSlot, RecordRows, ROW } from './record-row.js';
 
 const port = parentPort;
 if (port === null) throw new Error('pipeline-worker.js runs as a worker thread');
@@ -23,6 +25,9 @@ if (port === null) throw new Error('pipeline-worker.js runs as a worker thread')
 const job = await new Promise<PipelineJob>((resolve) => port.once('message', resolve));
 
 const rows = new RecordRows();
+// One worker: the batches go through shared memory, each in the pool slot of its number.
+const pool = job.pool;
+if (pool !== undefined) rows.writeInto(pool, 0);
 const analyzer = new CaptureAnalyzer({
   profile: profileByName(isProfileName(job.profile) ? job.profile : 'linux'),
   idleTimeoutSec: job.idleTimeoutSec,
@@ -34,19 +39,28 @@ const analyzer = new CaptureAnalyzer({
 
 /** Batches posted; the main thread counts those it has written in `job.written[job.index]`. */
 let posted = 0;
-const MAX_AHEAD = 8;
 
 function post(complete: number, extra: Partial<PipelineMessage> = {}): void {
-  const batch = rows.copy();
-  rows.clear();
-  const message: PipelineMessage = { batch, complete, packets: analyzer.counters.packets, ...extra };
-  port?.postMessage(message, [batch.rows.buffer as ArrayBuffer, batch.letters.buffer as ArrayBuffer, batch.resets.buffer as ArrayBuffer]);
+  const slot = poolSlot(posted);
+  if (pool !== undefined && rows.isIn(pool, slot)) {
+    port?.postMessage({ slot, used: rows.used, complete, packets: analyzer.counters.packets, ...extra } satisfies PipelineMessage);
+  } else {
+    const batch = rows.copy();
+    port?.postMessage({ batch, complete, packets: analyzer.counters.packets, ...extra } satisfies PipelineMessage, [
+      batch.rows.buffer as ArrayBuffer,
+      batch.letters.buffer as ArrayBuffer,
+      batch.resets.buffer as ArrayBuffer,
+    ]);
+  }
   posted++;
   for (;;) {
     const written = Atomics.load(job.written, job.index);
-    if (posted - written <= MAX_AHEAD) break;
+    if (posted - written <= BATCHES_AHEAD) break;
     Atomics.wait(job.written, job.index, written, 1000);
   }
+  // The next slot's batch before was written out (the wait above): it can be filled again.
+  if (pool !== undefined) rows.writeInto(pool, poolSlot(posted));
+  else rows.clear();
 }
 
 /** After each packet: a full batch goes out. */

@@ -19,7 +19,7 @@ import { startPipelineWorker, takePipelineWorker } from './pipeline-start.js';
 import { newPacketRing, PacketRingWriter, slotsPerBlock, type PacketRingMemory } from './packet-ring.js';
 import { CaptureReader, FileFeeder } from './reader.js';
 import type { PacketRecord } from '../wire/pcap.js';
-import type { RowBatch } from './record-row.js';
+import { newRowPool, poolBatch, type RowBatch, type RowPool } from './record-row.js';
 import { RowFormatter } from './row-json.js';
 import { ShardMerger } from './shard-merge.js';
 
@@ -34,10 +34,15 @@ export interface PipelineJob {
   readonly written: Int32Array;
   /** One worker: this thread reads and decodes the file into this ring, the worker analyses what it holds. */
   readonly ring?: PacketRingMemory;
+  /** One worker: the batches of rows come through this shared memory. */
+  readonly pool?: RowPool;
 }
 
 export interface PipelineMessage {
-  readonly batch: RowBatch;
+  /** The rows: a copy, or where they are in the pool (`slot`, with `used` numbers of rows). */
+  readonly batch?: RowBatch;
+  readonly slot?: number;
+  readonly used?: number;
   /** Every row of packets before this number is in this batch or an earlier one. */
   readonly complete: number;
   /** Packets read so far. */
@@ -68,6 +73,8 @@ export function captureNdjsonPipeline(
   // One worker: it analyses, this thread reads, decodes and writes (./packet-ring.ts).
   // More: each worker reads the file itself, for its shard.
   const ring = workers === 1 ? newPacketRing(4 * slotsPerBlock(RING_BLOCK)) : null;
+  // One worker: its batches of rows come through shared memory. (Several: ShardMerger keeps batches until it can replay them, so they come as copies.)
+  const pool = workers === 1 ? newRowPool() : null;
   return new Promise<PipelineResult>((resolve, reject) => {
     let settled = false;
     /** Per worker: its last batch has arrived. */
@@ -81,7 +88,7 @@ export function captureNdjsonPipeline(
       reject(err);
     };
     for (let index = 0; index < workers; index++) {
-      const job: PipelineJob = { file, ...options, index, count: workers, written, ...(ring !== null ? { ring } : {}) };
+      const job: PipelineJob = { file, ...options, index, count: workers, written, ...(ring !== null ? { ring } : {}), ...(pool !== null ? { pool } : {}) };
       // The first may have been started ahead (./pipeline-start.ts); each gets its job as its first message.
       const worker = index === 0 ? takePipelineWorker() : startPipelineWorker();
       threads.push(worker);
@@ -97,10 +104,10 @@ export function captureNdjsonPipeline(
           if (m.last === true && ring !== null) failure = fed; // this thread read the file
           if (m.last === true) ended[index] = true;
           if (merger === null) {
-            formatter.consume(m.batch);
+            formatter.consume(rowsOf(m, pool));
             Atomics.add(written, 0, 1);
           } else {
-            merger.push(index, m.batch, m.complete);
+            merger.push(index, rowsOf(m, pool), m.complete);
             for (let i = 0; i < workers; i++) Atomics.store(written, i, merger.replayed(i));
           }
           for (let i = 0; i < workers; i++) Atomics.notify(written, i);
@@ -129,6 +136,13 @@ export function captureNdjsonPipeline(
       );
     }
   });
+}
+
+/** A message's rows: its copy, or its slot of the pool. */
+function rowsOf(m: PipelineMessage, pool: RowPool | null): RowBatch {
+  if (m.batch !== undefined) return m.batch;
+  if (pool === null || m.slot === undefined || m.used === undefined) throw new Error('capture worker thread: a batch of rows with neither a copy nor a slot of the pool');
+  return poolBatch(pool, m.slot, m.used);
 }
 
 /** File octets read and decoded at a time into the ring; between blocks, lines are written. */

@@ -87,14 +87,70 @@ export interface RowBatch {
   readonly resets: Float64Array;
 }
 
+/**
+ * Shared memory for the batches of rows in flight from a worker to the thread that
+ * formats them (./pipeline.ts): batch n is written in place into slot n % slots, and only
+ * its slot number and size cross threads, with no copy and no new memory per batch. The
+ * worker reuses a slot once the batch that used it before has been written out. A batch
+ * too big for its slot (a long history or thousands of resets in it) goes as a copy.
+ */
+export interface RowPool {
+  readonly rows: readonly SharedArrayBuffer[];
+  readonly letters: readonly SharedArrayBuffer[];
+  readonly resets: readonly SharedArrayBuffer[];
+}
+
+/** Rows a pool slot holds: a full batch and the few rows a packet can add after it fills up. */
+const POOL_ROWS = BATCH_ROWS + 64;
+const POOL_LETTERS = 1 << 17;
+const POOL_RESETS = 3 * 4096;
+
+/** Batches a worker may have posted that are not yet written out; it waits for the thread that writes them beyond that (memory stays bounded). */
+export const BATCHES_AHEAD = 8;
+
+/** The pool slot of batch number `n`: one more slot than batches ahead, for the batch being filled. */
+export function poolSlot(n: number): number {
+  return n % (BATCHES_AHEAD + 1);
+}
+
+export function newRowPool(): RowPool {
+  const make = (octets: number): SharedArrayBuffer[] => Array.from({ length: BATCHES_AHEAD + 1 }, () => new SharedArrayBuffer(octets));
+  return { rows: make(POOL_ROWS * ROW * 8), letters: make(POOL_LETTERS), resets: make(POOL_RESETS * 8) };
+}
+
+/** Slot `slot` of the pool holding `used` numbers of rows, as the formatter reads it. */
+export function poolBatch(pool: RowPool, slot: number, used: number): RowBatch {
+  return {
+    rows: new Float64Array(pool.rows[slot] as SharedArrayBuffer),
+    used,
+    letters: new Uint8Array(pool.letters[slot] as SharedArrayBuffer),
+    resets: new Float64Array(pool.resets[slot] as SharedArrayBuffer),
+  };
+}
+
 /** Rows being written (reused: `clear` after the formatter has read them). */
 export class RecordRows implements RowBatch {
-  rows = new Float64Array(ROW * 256);
+  /** Private arrays, or a pool slot's shared ones (`writeInto`). */
+  rows: Float64Array<ArrayBufferLike> = new Float64Array(ROW * 256);
   used = 0;
-  letters = new Uint8Array(4096);
+  letters: Uint8Array<ArrayBufferLike> = new Uint8Array(4096);
   private lettersUsed = 0;
-  resets = new Float64Array(96);
+  resets: Float64Array<ArrayBufferLike> = new Float64Array(96);
   private resetsUsed = 0;
+
+  /** Cleared, written from now on into slot `slot` of `pool` (until a batch outgrows it). */
+  writeInto(pool: RowPool, slot: number): void {
+    this.clear();
+    this.rows = new Float64Array(pool.rows[slot] as SharedArrayBuffer);
+    this.letters = new Uint8Array(pool.letters[slot] as SharedArrayBuffer);
+    this.resets = new Float64Array(pool.resets[slot] as SharedArrayBuffer);
+  }
+
+  /** Whether every row so far is in slot `slot` of `pool` (none outgrew it). */
+  isIn(pool: RowPool, slot: number): boolean {
+    const same = (a: ArrayBufferLike, b: SharedArrayBuffer | undefined): boolean => a === b;
+    return same(this.rows.buffer, pool.rows[slot]) && same(this.letters.buffer, pool.letters[slot]) && same(this.resets.buffer, pool.resets[slot]);
+  }
 
   get count(): number {
     return this.used / ROW;

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.js';
-import { manyConnections } from './helpers.js';
+import { exchange, type CraftedPacket, type Step } from './craft.js';
+import { manyConnections, rawPcap } from './helpers.js';
 
 const dir = fileURLToPath(new URL('../fixtures/pcap/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'tcpstate-pipeline-'));
@@ -39,6 +40,44 @@ describe('capture --ndjson --threads 2 and 3', () => {
     expect(one.stdout.split('\n')).toHaveLength(401);
     expect(one.stdout).toContain('"states":{"orig":"TIME_WAIT"');
     for (const t of ['2', '4']) expect(runCli(['capture', many, '--ndjson', '--threads', t, '--idle-timeout', '1']).stdout).toBe(one.stdout);
+  });
+
+  it('more batches of rows than the shared pool has slots: each slot reused only once its batch is written', () => {
+    // 25,000 refused connections (SYN, RST) over 25 s: at least 13 batches of 2,048 rows
+    // through a pool of 9 slots, and more as the worker posts what it has whenever it waits.
+    const packets: CraftedPacket[] = [];
+    for (let i = 0; i < 25_000; i++) {
+      const client: [string, number] = [`10.3.${(i >> 8) & 255}.${i & 255}`, 30_000 + (i % 7)];
+      const steps: Step[] = [
+        ['>', 'S', i * 1000, 0],
+        ['<', 'R.', 0, i * 1000 + 1],
+      ];
+      packets.push(...exchange(client, ['10.9.0.2', 80], steps, 1_700_000_000 + i * 0.001));
+    }
+    const file = join(tmp, 'refused.pcap');
+    writeFileSync(file, rawPcap(packets));
+    const one = runCli(['capture', file, '--ndjson', '--threads', '1']);
+    expect(one.stdout.split('\n')).toHaveLength(25_001);
+    const two = runCli(['capture', file, '--ndjson', '--threads', '2']);
+    expect(two.stderr).toBe('');
+    expect(two.stdout).toBe(one.stdout);
+  });
+
+  it('a batch too big for its pool slot (5,000 resets in one connection) comes as a copy', () => {
+    const steps: Step[] = [
+      ['>', 'S', 100, 0],
+      ['<', 'S.', 900, 101],
+      ['>', '.', 101, 901],
+    ];
+    for (let i = 0; i < 5000; i++) steps.push(['<', 'R', 901, 0]);
+    const file = join(tmp, 'resets.pcap');
+    writeFileSync(file, rawPcap(exchange(['10.4.0.1', 40_000], ['10.9.0.3', 443], steps)));
+    const one = runCli(['capture', file, '--ndjson', '--threads', '1']);
+    const record = JSON.parse(one.stdout) as { anomalies: { resets: unknown[] } };
+    expect(record.anomalies.resets).toHaveLength(5000);
+    const two = runCli(['capture', file, '--ndjson', '--threads', '2']);
+    expect(two.stderr).toBe('');
+    expect(two.stdout).toBe(one.stdout);
   });
 
   it('a damaged file: the same lines, then the same error naming the offset (exit 1)', () => {

@@ -16,6 +16,8 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     timeout: 30_000,
+    // Captures of thousands of connections print tens of megabytes of NDJSON.
+    maxBuffer: 256 * 1024 * 1024,
     env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', LANG: 'C.UTF-8', ...env },
     ...(input !== undefined ? { input } : {}),
   });
