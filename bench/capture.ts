@@ -10,7 +10,8 @@
  *   tcpstate capture FILE --ndjson > /dev/null
  *   tshark -q -z conv,tcp -r FILE > /dev/null
  *   tcptrace -n FILE > /dev/null
- * with /usr/bin/time for wall time and peak RSS, and prints packets/s, peak RSS and the
+ * with /usr/bin/time for wall time and peak RSS (and NODE_EXTRA_CA_CERTS removed from
+ * their environment, see TOOL_ENV), and prints packets/s, peak RSS and the
  * ratios, and for each run the share of the machine's CPU time the hypervisor gave to
  * other guests meanwhile (steal, from /proc/stat): on a shared virtual machine it explains
  * runs that are slow for every tool at once. A second, 4× smaller file checks that memory follows live connections, not the
@@ -173,9 +174,20 @@ function cpuTicks(): { total: number; steal: number } {
   return { total, steal: fields[7] ?? 0 };
 }
 
+/**
+ * The tools' environment: this one without NODE_EXTRA_CA_CERTS. Where that is set (on
+ * this project's machines, for TLS through a proxy), Node reads and parses the whole CA
+ * bundle at every start, before any code of tcpstate runs: 70–100 ms a start here,
+ * measured (`node -e 0`: 0.10–0.14 s with it, 0.03–0.04 s without). None of the tools
+ * makes a TLS connection, and a machine without the variable does not pay it. The table's
+ * header line says when it was removed.
+ */
+const CA_CERTS_SET = process.env['NODE_EXTRA_CA_CERTS'] !== undefined;
+const TOOL_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS'));
+
 function timed(cmd: string, args: readonly string[]): Run {
   const before = cpuTicks();
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', 'nice', '-n', '5', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', 'nice', '-n', '5', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26, env: TOOL_ENV });
   const after = cpuTicks();
   const last = r.stderr.trim().split('\n').at(-1) ?? '';
   const [e, u, sy, m] = last.split(' ');
@@ -238,7 +250,7 @@ try {
   const ours = results.get('tcpstate capture --ndjson') ?? [];
   const oursS = median(ours.map((x) => x.seconds));
   const oursCpu = median(ours.map((x) => x.cpu));
-  console.log(`capture: ${packets.toLocaleString('en')} packets, ${conns.toLocaleString('en')} connections of ${per} packets (1,000 live at a time), ${cpus().length} CPUs ${cpus()[0]?.model ?? ''}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; medians of ${rounds} rounds; load ${load0} → ${load1}`);
+  console.log(`capture: ${packets.toLocaleString('en')} packets, ${conns.toLocaleString('en')} connections of ${per} packets (1,000 live at a time), ${cpus().length} CPUs ${cpus()[0]?.model ?? ''}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; medians of ${rounds} rounds; load ${load0} → ${load1}${CA_CERTS_SET ? '; NODE_EXTRA_CA_CERTS unset for the tools (Node parses that CA bundle at every start)' : ''}`);
   console.log('| tool | median wall s | packets/s (wall) | median CPU s | packets/s (CPU) | peak RSS MB | tcpstate speed-up (wall) | (CPU) | steal |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [name, runs] of results) {
