@@ -22,7 +22,7 @@
  * 1–3, 3–5 the destination's.
  */
 import { SYN } from '../core/segment.js';
-import { u32 } from '../wire/bytes.js';
+import { i32 } from '../wire/bytes.js';
 import { IPPROTO_TCP, IPV4_MIN_HEADER } from '../wire/ipv4.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_RAW } from '../wire/link.js';
 import type { PacketRecord } from '../wire/pcap.js';
@@ -214,14 +214,14 @@ export class PacketRingWriter extends RingSide implements DecodedSink {
       false,
       ((buf[tcp] as number) << 8) | (buf[tcp + 1] as number),
       ((buf[tcp + 2] as number) << 8) | (buf[tcp + 3] as number),
-      u32(buf, tcp + 4),
-      u32(buf, tcp + 8),
+      i32(buf, tcp + 4),
+      i32(buf, tcp + 8),
       ((buf[tcp + 14] as number) << 8) | (buf[tcp + 15] as number),
       tcpLen - thl,
       p.wireLen,
       total,
-      u32(buf, ip + 12),
-      u32(buf, ip + 16),
+      i32(buf, ip + 12),
+      i32(buf, ip + 16),
     );
     this.times[(at + TIME_WORD) / 2] = time;
     this.written = (this.written + 1) | 0;
