@@ -11,7 +11,7 @@
  *   tshark -q -z conv,tcp -r FILE > /dev/null
  *   tcptrace -n FILE > /dev/null
  * with /usr/bin/time for wall time and peak RSS (and NODE_EXTRA_CA_CERTS removed from
- * their environment, see TOOL_ENV), and prints packets/s, peak RSS and the
+ * their environment, see ./measure.ts), and prints packets/s, peak RSS and the
  * ratios, and for each run the share of the machine's CPU time the hypervisor gave to
  * other guests meanwhile (steal, from /proc/stat): on a shared virtual machine it explains
  * runs that are slow for every tool at once. A second, 4× smaller file checks that memory follows live connections, not the
@@ -24,12 +24,13 @@
  * Usage: npx tsc -p tsconfig.json && npx tsc -p bench/tsconfig.json && node build/bench/capture.js [packets] [--rounds N] [--per N]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeIpv4, IPPROTO_TCP } from '../src/wire/ipv4.js';
 import { encodeTcp } from '../src/wire/tcp.js';
+import { CA_CERTS_SET, machineTicks, median, stealBetween, TOOL_ENV } from './measure.js';
 
 const SNAP = 96;
 /** Seconds between packets: 10,000 packets/s, so a 2 M-packet capture spans 200 s (> TIME_WAIT). */
@@ -166,43 +167,18 @@ interface Run {
   readonly steal: number;
 }
 
-/** The machine's CPU time so far, in clock ticks: all of it and the part stolen (/proc/stat, first line). */
-function cpuTicks(): { total: number; steal: number } {
-  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal (guest time is counted in user already).
-  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { total, steal: fields[7] ?? 0 };
-}
-
-/**
- * The tools' environment: this one without NODE_EXTRA_CA_CERTS. Where that is set (on
- * this project's machines, for TLS through a proxy), Node reads and parses the whole CA
- * bundle at every start, before any code of tcpstate runs: 70–100 ms a start here,
- * measured (`node -e 0`: 0.10–0.14 s with it, 0.03–0.04 s without). None of the tools
- * makes a TLS connection, and a machine without the variable does not pay it. The table's
- * header line says when it was removed.
- */
-const CA_CERTS_SET = process.env['NODE_EXTRA_CA_CERTS'] !== undefined;
-const TOOL_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS'));
-
 function timed(cmd: string, args: readonly string[]): Run {
-  const before = cpuTicks();
+  const before = machineTicks();
   const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', 'nice', '-n', '5', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26, env: TOOL_ENV });
-  const after = cpuTicks();
+  const after = machineTicks();
   const last = r.stderr.trim().split('\n').at(-1) ?? '';
   const [e, u, sy, m] = last.split(' ');
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
-  const ticks = after.total - before.total;
-  return { seconds: Number(e), cpu: Number(u) + Number(sy), rssMb: Number(m) / 1024, steal: ticks > 0 ? (after.steal - before.steal) / ticks : 0 };
+  return { seconds: Number(e), cpu: Number(u) + Number(sy), rssMb: Number(m) / 1024, steal: stealBetween(before, after) };
 }
 
 function pct(x: number): string {
   return `${Math.round(x * 100)} %`;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
 }
 
 function have(tool: string): boolean {

@@ -15,6 +15,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { machineTicks, median, stealBetween, TOOL_ENV } from './measure.js';
 
 interface Sample {
   readonly wall: number;
@@ -25,13 +26,6 @@ interface Sample {
 }
 
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS'));
-
-/** The machine's CPU ticks so far: all and stolen (/proc/stat, first line). */
-function machineTicks(): { total: number; steal: number } {
-  const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
-}
 
 /** CPU ms of each thread of `pid` (user + system), into `into` (the last value seen wins: threads may end first). */
 function threadTimes(pid: number, into: Map<string, number>): void {
@@ -58,7 +52,7 @@ function run(command: string): Promise<Sample> {
   if (cmd === undefined) throw new Error('threads-ab: an empty command');
   const before = machineTicks();
   const t0 = performance.now();
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env: ENV });
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env: TOOL_ENV });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`threads-ab: ${cmd} did not start`);
   const times = new Map<string, number>();
@@ -75,21 +69,15 @@ function run(command: string): Promise<Sample> {
       }
       const main = times.get(String(pid)) ?? 0;
       const others = [...times].filter(([tid]) => tid !== String(pid)).map(([, ms]) => ms).sort((a, b) => b - a);
-      const ticks = after.total - before.total;
       resolve({
         wall,
         main,
         busiest: others[0] ?? 0,
         rest: others.slice(1).reduce((a, b) => a + b, 0),
-        steal: ticks > 0 ? (after.steal - before.steal) / ticks : 0,
+        steal: stealBetween(before, after),
       });
     });
   });
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
 }
 
 const argv = process.argv.slice(2);

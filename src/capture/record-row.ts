@@ -148,8 +148,7 @@ export class RecordRows implements RowBatch {
 
   /** Whether every row so far is in slot `slot` of `pool` (none outgrew it). */
   isIn(pool: RowPool, slot: number): boolean {
-    const same = (a: ArrayBufferLike, b: SharedArrayBuffer | undefined): boolean => a === b;
-    return same(this.rows.buffer, pool.rows[slot]) && same(this.letters.buffer, pool.letters[slot]) && same(this.resets.buffer, pool.resets[slot]);
+    return this.rows.buffer === pool.rows[slot] && this.letters.buffer === pool.letters[slot] && this.resets.buffer === pool.resets[slot];
   }
 
   get count(): number {
