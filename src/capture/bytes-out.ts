@@ -9,6 +9,7 @@
  * strings of code points below 128 only (addresses, state ids, JSON keys, Zeek letters).
  */
 import { ipv6WordsToString } from '../wire/ipv6.js';
+import { settleMutableFields } from '../core/number-fields.js';
 
 /** Constant ASCII text as little-endian 32-bit words: written 4 octets per step. */
 export interface AsciiText {
@@ -84,6 +85,8 @@ export class ByteSink {
     this.size = size;
     this.target = target;
     this.keep = keep;
+    // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
+    settleMutableFields(this);
   }
 
   ensure(k: number): void {

@@ -5,7 +5,7 @@
  */
 import type { ObservedEndpoint, ObservedReset, ObservedTransition, ObserverSink } from '../core/observer.js';
 import { PassiveObserver } from '../core/observer.js';
-import { settleNumberFields } from '../core/number-fields.js';
+import { settleMutableFields, settleNumberFields } from '../core/number-fields.js';
 import { LINUX_PROFILE, type Profile } from '../core/profile.js';
 import { ACK, FIN, RST, SYN, type Segment } from '../core/segment.js';
 import { TCP_STATES, type TcpState } from '../core/states.js';
@@ -480,7 +480,8 @@ export function recordToJson(r: ConnectionRecord): string {
 // Addresses from 128.0.0.0 up, sequence numbers and capture times get their final field
 // layout now, before the first connection (see src/core/number-fields.ts).
 settleNumberFields(SCRATCH, ['seq', 'ack']);
-settleNumberFields(
-  new Connection(0, 'ipv4', new Uint32Array(4), 0, new Uint32Array(4), 0, 0, LINUX_PROFILE, { originatorInferred: false, zeekFlipped: false, timeline: false, log: false }),
-  ['o0', 'o1', 'o2', 'o3', 'r0', 'r1', 'r2', 'r3', 'start', 'last'],
-);
+{
+  const c = new Connection(0, 'ipv4', new Uint32Array(4), 0, new Uint32Array(4), 0, 0, LINUX_PROFILE, { originatorInferred: false, zeekFlipped: false, timeline: false, log: false });
+  settleNumberFields(c, ['o0', 'o1', 'o2', 'o3', 'r0', 'r1', 'r2', 'r3', 'start', 'last']);
+  settleMutableFields(c);
+}

@@ -3,6 +3,8 @@
  * analyzer. On its own so that the thread that only decodes (./pipeline.ts) does not load
  * the analyzer.
  */
+import { settleMutableFields } from '../core/number-fields.js';
+
 export interface CaptureCounters {
   packets: number;
   tcpPackets: number;
@@ -20,8 +22,11 @@ export interface CaptureCounters {
 
 /** Counters at zero. */
 export function newCaptureCounters(): CaptureCounters {
-  return {
+  const c = {
     packets: 0, tcpPackets: 0, nonIp: 0, nonTcp: 0, fragments: 0, truncated: 0, unsupportedLink: 0, malformed: 0,
     connections: 0, firstTime: Number.NaN, lastTime: Number.NaN, linkTypes: {},
   };
+  // Counted per packet: mutable from now on (src/core/number-fields.ts).
+  settleMutableFields(c);
+  return c;
 }

@@ -9,7 +9,7 @@
  * counted and skipped; a first fragment is analysed with the payload length its TCP
  * header and the total length imply. Tunnels (GRE, VXLAN, IP-in-IP) are not entered.
  */
-import { settleNumberFields } from '../core/number-fields.js';
+import { settleMutableFields, settleNumberFields } from '../core/number-fields.js';
 import { u32 } from '../wire/bytes.js';
 import { decodeIpv4, IPPROTO_TCP, IPV4_MF, IPV4_MIN_HEADER, newIpv4Header } from '../wire/ipv4.js';
 import { decodeIpv6, newIpv6Header } from '../wire/ipv6.js';
@@ -51,7 +51,11 @@ export class DecodedSegment {
 }
 
 // Sequence numbers and times get their final field layout now (see src/core/number-fields.ts).
-settleNumberFields(new DecodedSegment(), ['seq', 'ack', 'time']);
+{
+  const s = new DecodedSegment();
+  settleNumberFields(s, ['seq', 'ack', 'time']);
+  settleMutableFields(s);
+}
 
 export interface DecodedSink {
   /** Every packet's capture time (seconds), before its segment if it has one. */

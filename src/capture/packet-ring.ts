@@ -22,6 +22,7 @@
  * 1–3, 3–5 the destination's.
  */
 import { SYN } from '../core/segment.js';
+import { settleMutableFields } from '../core/number-fields.js';
 import { i32 } from '../wire/bytes.js';
 import { IPPROTO_TCP, IPV4_MIN_HEADER } from '../wire/ipv4.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_RAW } from '../wire/link.js';
@@ -116,6 +117,12 @@ class RingSide {
 
 /** The decoding side: a DecodedSink writing slots; `publish` makes them visible. */
 export class PacketRingWriter extends RingSide implements DecodedSink {
+  constructor(memory: PacketRingMemory) {
+    super(memory);
+    // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
+    settleMutableFields(this);
+  }
+
   /** Where `writeCommon` reads a SYN's options. */
   private readonly options = newTcpHeader();
   /** Slots written (published or not): from where the ring's header says (0 for a new ring). */
@@ -246,6 +253,12 @@ export class PacketRingWriter extends RingSide implements DecodedSink {
 export class PacketRingReader extends RingSide {
   /** Slots consumed: from where the ring's header says (0 for a new ring). */
   private consumed = Atomics.load(this.header, CONSUMED);
+
+  constructor(memory: PacketRingMemory) {
+    super(memory);
+    // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
+    settleMutableFields(this);
+  }
 
   /**
    * Replays every packet into `sink` (filling `seg` for segments) until the writer has

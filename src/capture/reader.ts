@@ -8,6 +8,7 @@
  * stops inside a record.
  */
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { settleMutableFields } from '../core/number-fields.js';
 import { CaptureFormatError, newPacketRecord, PcapParser, type PacketRecord } from '../wire/pcap.js';
 import { PcapngParser } from '../wire/pcapng.js';
 
@@ -29,6 +30,8 @@ export class CaptureReader {
 
   constructor(visit: PacketVisitor) {
     this.visit = visit;
+    // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
+    settleMutableFields(this);
   }
 
   get format(): CaptureFormat | null {

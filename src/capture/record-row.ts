@@ -6,6 +6,8 @@
  * file, on the other end of a pipeline (./pipeline.ts): typed arrays cross threads
  * without copying and without building a record object.
  */
+import { settleMutableFields } from '../core/number-fields.js';
+
 
 export const ROW_RECORD = 1;
 /** An expiry sweep ran at capture time `R_START`: records whose TIME_WAIT ended by then go out. */
@@ -137,6 +139,11 @@ export class RecordRows implements RowBatch {
   private lettersUsed = 0;
   resets: Float64Array<ArrayBufferLike> = new Float64Array(96);
   private resetsUsed = 0;
+
+  constructor() {
+    // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
+    settleMutableFields(this);
+  }
 
   /** Cleared, written from now on into slot `slot` of `pool` (until a batch outgrows it). */
   writeInto(pool: RowPool, slot: number): void {

@@ -7,6 +7,7 @@
  * TIME_WAIT of a side whose deadline is still ahead.
  */
 import { TCP_STATES } from '../core/states.js';
+import { settleMutableFields } from '../core/number-fields.js';
 import { asciiBytes, ByteSink, type AsciiText } from './bytes-out.js';
 
 export const NEWLINE = asciiBytes('\n');
@@ -50,6 +51,8 @@ export class WaitingLines {
 
   constructor(out: ByteSink) {
     this.text = new ByteSink(1 << 20, (b, n) => out.pass(b, n), true);
+    // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
+    settleMutableFields(this);
   }
 
   /** A line starts: write it into `text`, with `writeStates` for its states, then `commit`. */

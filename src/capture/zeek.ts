@@ -27,7 +27,7 @@
  * loaded analysers, here it is the well-known ports plus common service ports.
  */
 import { ACK, FIN, RST, SYN } from '../core/segment.js';
-import { settleNumberFields } from '../core/number-fields.js';
+import { settleMutableFields, settleNumberFields } from '../core/number-fields.js';
 import { seqDiff } from '../core/seq.js';
 
 export const ZEEK_INACTIVE = 0;
@@ -454,4 +454,6 @@ export class ZeekConn {
   const z = new ZeekConn(false);
   settleNumberFields(z.orig, ['startSeq', 'lastSeq', 'dataEnd']);
   settleNumberFields(z, ['lastTime', 'firstTime']);
+  settleMutableFields(z.orig);
+  settleMutableFields(z);
 }

@@ -22,3 +22,28 @@ export function settleNumberFields(o: object, fields: readonly string[]): void {
     r[f] = NOT_SMALL;
   }
 }
+
+/**
+ * Makes the fields of `o`'s class mutable before it does real work. V8 treats a field
+ * that was only ever written by the constructor as constant, and optimised code may rely
+ * on that; the first later write of another value (a connection object reused, a table
+ * grown, a flag set at the end) throws that code away and makes V8 compile it again.
+ * On the bench file that was 14 recompilations of the largest functions, while both
+ * processors were busy. Writing another value and then the old one settles it: into a
+ * throwaway object at load time, or into the one object of a class when it is made.
+ * Numbers, booleans, strings and typed arrays (an empty one of the same kind in
+ * between); other object fields are left as they are, since an object of another kind
+ * would widen the field's type.
+ */
+export function settleMutableFields(o: object): void {
+  const r = o as Record<string, unknown>;
+  for (const f of Object.keys(r)) {
+    const v = r[f];
+    if (typeof v === 'number') r[f] = v === 0 ? 1 : 0;
+    else if (typeof v === 'boolean') r[f] = !v;
+    else if (typeof v === 'string') r[f] = v === '' ? ' ' : '';
+    else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) r[f] = new (v.constructor as new (length: number) => ArrayBufferView)(0);
+    else continue;
+    r[f] = v;
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { settleNumberFields } from '../../src/core/number-fields.js';
+import { settleMutableFields, settleNumberFields } from '../../src/core/number-fields.js';
 import { ObservedEndpoint, PassiveObserver } from '../../src/core/observer.js';
 import { LINUX_PROFILE } from '../../src/core/profile.js';
 
@@ -24,5 +24,17 @@ describe('settleNumberFields', () => {
     expect([e.iss, e.nxt, e.finSeq, e.timeWaitDeadline, e.lastSynAt, e.gapAt]).toEqual([0, 0, 0, -1, -1, -1]);
     const o = new PassiveObserver(LINUX_PROFILE, { recording: false, transition: () => undefined });
     expect([o.synAckAt, o.handshakeRttMs, o.synAckRttMs]).toEqual([-1, -1, -1]);
+  });
+});
+
+describe('settleMutableFields', () => {
+  it('leaves every field of the object as it was, the same typed array and object included', () => {
+    const table = new Int32Array([7, 8]);
+    const child = { x: 1 };
+    const o = { n: 0, m: -1.5, yes: true, no: false, text: 'ipv4', empty: '', table, child, none: null };
+    settleMutableFields(o);
+    expect(o).toEqual({ n: 0, m: -1.5, yes: true, no: false, text: 'ipv4', empty: '', table: new Int32Array([7, 8]), child: { x: 1 }, none: null });
+    expect(o.table).toBe(table);
+    expect(o.child).toBe(child);
   });
 });
