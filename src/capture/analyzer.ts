@@ -24,7 +24,7 @@
  * Decoding (link, IP, TCP, and its limitations) is ./decoder.ts.
  */
 import { LINUX_PROFILE, type Profile } from '../core/profile.js';
-import { settleMutableFields } from '../core/number-fields.js';
+import { objectArray, settleMutableFields } from '../core/number-fields.js';
 import { TCP_STATES } from '../core/states.js';
 import { ACK, RST, SYN } from '../core/segment.js';
 import { ipv4ToString } from '../wire/ipv4.js';
@@ -91,11 +91,14 @@ export class CaptureAnalyzer implements DecodedSink {
    * the connection's object index + 1 (0: empty) and its hash. A probe compares hashes
    * first, so finding a connection, or finding that a SYN's tuple is new, touches no
    * other connection object (most of them linger, long out of the cache). At most half
-   * full: doubled when it would be more.
+   * full: doubled when it would be more. It starts with room for 16,384 connections (256
+   * KB), and the live list below for as many: a busy capture has thousands live within
+   * its first seconds, and growing then, just after V8 compiled the analysis, would make
+   * it compile `segment` again.
    */
-  private table = new Int32Array(8192);
-  private tableHash = new Int32Array(8192);
-  private tableMask = 8191;
+  private table = new Int32Array(32768);
+  private tableHash = new Int32Array(32768);
+  private tableMask = 32767;
   /** Every connection object made, by object index (the pool: finished ones are reused). */
   private readonly objects: Connection[] = [];
   private live = 0;
@@ -107,18 +110,18 @@ export class CaptureAnalyzer implements DecodedSink {
   private readonly options: AnalyzerOptions;
   private nextSweep = -Infinity;
   /** Finished connections whose objects are reused for new ones: memory follows the peak of live connections. */
-  private readonly free: Connection[] = [];
+  private readonly free: Connection[] = objectArray();
   /**
    * The connections in the flow table in the order they were made, which is id order
    * (each knows its index): what `sweep` scans, and the order in which it and `end` finish
    * connections, so neither sorts. A connection finished otherwise (port reuse) leaves a
    * hole, closed by the next sweep or once holes outnumber the live connections.
    */
-  private readonly liveList: (Connection | null)[] = [];
+  private readonly liveList: (Connection | null)[] = objectArray();
   private holes = 0;
   /** Per entry of liveList: its last packet's time, and 1 when both sides were over after it. */
-  private liveLast = new Float64Array(4096);
-  private liveClosed = new Uint8Array(4096);
+  private liveLast = new Float64Array(16384);
+  private liveClosed = new Uint8Array(16384);
   private readonly keepTimeline: boolean;
   private readonly onConnection: (r: ConnectionRecord, conn: Connection | null) => void;
   /** Row mode (`ndjson` or `rows`): where finished connections go, and the formatter when lines are written here. */
@@ -198,7 +201,11 @@ export class CaptureAnalyzer implements DecodedSink {
     const mask = this.tableMask;
     let conn: Connection | null = null;
     let fromOrig = true;
-    for (let i = hash & mask; table[i] !== 0; i = (i + 1) & mask) {
+    // The probe starts at hash & mask; the step is taken first, so that V8 has seen it
+    // before the first collision (the table is large enough that none come early).
+    for (let i = ((hash & mask) - 1) & mask; ; ) {
+      i = (i + 1) & mask;
+      if (table[i] === 0) break;
       if (tableHash[i] !== hash) continue;
       const c = this.objects[(table[i] as number) - 1] as Connection;
       if (c.family !== family) continue;
@@ -225,20 +232,10 @@ export class CaptureAnalyzer implements DecodedSink {
       const r = flip ? src : dst;
       const id = this.nextId++;
       const log = this.options.logConnection === id;
-      const reused = this.free.pop();
-      if (reused !== undefined) {
-        conn = reused;
-        conn.reuse(id, family, o, flip ? dp : sp, r, flip ? sp : dp, time, !plainSyn, flip, this.keepTimeline, log);
-      } else {
-        conn = new Connection(id, family, o, flip ? dp : sp, r, flip ? sp : dp, time, this.profile, {
-          originatorInferred: !plainSyn,
-          zeekFlipped: flip,
-          timeline: this.keepTimeline,
-          log,
-        });
-        conn.objectIndex = this.objects.length;
-        this.objects.push(conn);
-      }
+      conn = this.free.pop() ?? this.newConnection(family, o, r, time);
+      // Every connection, a new object or a reused one, starts here: one path, which V8
+      // compiles once (a first reuse seconds in would otherwise make it compile `segment` again).
+      conn.reuse(id, family, o, flip ? dp : sp, r, flip ? sp : dp, time, !plainSyn, flip, this.keepTimeline, log);
       conn.hash = hash;
       conn.liveIndex = this.liveList.length;
       this.liveList.push(conn);
@@ -260,6 +257,14 @@ export class CaptureAnalyzer implements DecodedSink {
     const i = conn.liveIndex;
     this.liveLast[i] = time;
     this.liveClosed[i] = (OVER >> ob.orig.code) & (OVER >> ob.resp.code) & 1;
+  }
+
+  /** A connection object for the pool (`reuse` then makes it a connection). */
+  private newConnection(family: 'ipv4' | 'ipv6', o: Uint32Array, r: Uint32Array, time: number): Connection {
+    const conn = new Connection(0, family, o, 0, r, 0, time, this.profile, { originatorInferred: false, zeekFlipped: false, timeline: false, log: false });
+    conn.objectIndex = this.objects.length;
+    this.objects.push(conn);
+    return conn;
   }
 
   private growLive(): void {
@@ -433,7 +438,7 @@ export class CaptureAnalyzer implements DecodedSink {
 
   /** Finishes connections idle for too long (capture time). */
   sweep(now: number): void {
-    const done: Connection[] = [];
+    const done: Connection[] = objectArray();
     this.compact(done, now);
     this.phase = PHASE_SWEEP_FINISH;
     for (const c of done) this.finish(c, now);
@@ -445,7 +450,7 @@ export class CaptureAnalyzer implements DecodedSink {
     const now = Number.isNaN(this.counters.lastTime) ? 0 : this.counters.lastTime;
     this.ending = true;
     this.phase = PHASE_SWEEP_FINISH;
-    const all: Connection[] = [];
+    const all: Connection[] = objectArray();
     this.compact(all, now, true);
     for (const c of all) this.finish(c, now);
     this.release(now, true);

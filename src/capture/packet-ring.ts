@@ -249,6 +249,9 @@ export class PacketRingWriter extends RingSide implements DecodedSink {
   }
 }
 
+/** Packets the reader analyses between two reports of how far it got. */
+const STEP = 1024;
+
 /** The analysing side: replays the slots into a sink, in order, blocking while there are none. */
 export class PacketRingReader extends RingSide {
   /** Slots consumed: from where the ring's header says (0 for a new ring). */
@@ -266,11 +269,7 @@ export class PacketRingReader extends RingSide {
    * before blocking for more.
    */
   run(sink: DecodedSink, seg: DecodedSegment, afterPacket: () => void, beforeWait: () => void): void {
-    const w = this.words;
-    const times = this.times;
     const header = this.header;
-    const src = seg.src;
-    const dst = seg.dst;
     for (;;) {
       const written = Atomics.load(header, WRITTEN);
       if (written === this.consumed) {
@@ -279,54 +278,68 @@ export class PacketRingReader extends RingSide {
         Atomics.wait(header, WRITTEN, written, 1000);
         continue;
       }
-      while (this.consumed !== written) {
-        const mask = this.capacity - 1;
-        const at = (this.consumed & mask) * WORDS;
-        const head = w[at] as number;
-        const time = times[(at + TIME_WORD) / 2] as number;
-        sink.tick(time);
-        if ((head & 3) === KIND_SEGMENT) {
-          seg.flags = (head >>> 8) & 0xff;
-          seg.truncated = (head & TRUNCATED) !== 0;
-          seg.wscale = (head >>> 16) - 1;
-          const ports = w[at + 1] as number;
-          seg.sp = ports & 0xffff;
-          seg.dp = ports >>> 16;
-          seg.seq = w[at + 2] as number;
-          seg.ack = w[at + 3] as number;
-          seg.win = w[at + 4] as number;
-          seg.len = w[at + 5] as number;
-          seg.wireLen = w[at + 6] as number;
-          seg.ipLen = w[at + 7] as number;
-          src[0] = w[at + 8] as number;
-          dst[0] = w[at + 9] as number;
-          if ((head & IPV6) === 0) {
-            seg.family = 'ipv4';
-            src[1] = 0;
-            src[2] = 0;
-            src[3] = 0;
-            dst[1] = 0;
-            dst[2] = 0;
-            dst[3] = 0;
-          } else {
-            seg.family = 'ipv6';
-            this.consumed = (this.consumed + 1) | 0;
-            const more = (this.consumed & mask) * WORDS;
-            src[1] = w[more] as number;
-            src[2] = w[more + 1] as number;
-            src[3] = w[more + 2] as number;
-            dst[1] = w[more + 3] as number;
-            dst[2] = w[more + 4] as number;
-            dst[3] = w[more + 5] as number;
-          }
-          seg.time = time;
-          sink.segment(seg);
-        }
-        this.consumed = (this.consumed + 1) | 0;
-        afterPacket();
-      }
+      this.replay(written, sink, seg, afterPacket);
       Atomics.store(header, CONSUMED, this.consumed);
       Atomics.notify(header, CONSUMED);
+    }
+  }
+
+  /**
+   * Replays the packets before `written`, at most STEP of them. The hot loop is a function
+   * of its own, entered again and again, so V8 compiles it on its own: when the code
+   * around it first meets something new (the ring empty for the first time), only that
+   * small loop is compiled again, not the replay with everything it inlines.
+   */
+  private replay(written: number, sink: DecodedSink, seg: DecodedSegment, afterPacket: () => void): void {
+    const w = this.words;
+    const times = this.times;
+    const src = seg.src;
+    const dst = seg.dst;
+    for (let left = STEP; this.consumed !== written && left > 0; left--) {
+      const mask = this.capacity - 1;
+      const at = (this.consumed & mask) * WORDS;
+      const head = w[at] as number;
+      const time = times[(at + TIME_WORD) / 2] as number;
+      sink.tick(time);
+      if ((head & 3) === KIND_SEGMENT) {
+        seg.flags = (head >>> 8) & 0xff;
+        seg.truncated = (head & TRUNCATED) !== 0;
+        seg.wscale = (head >>> 16) - 1;
+        const ports = w[at + 1] as number;
+        seg.sp = ports & 0xffff;
+        seg.dp = ports >>> 16;
+        seg.seq = w[at + 2] as number;
+        seg.ack = w[at + 3] as number;
+        seg.win = w[at + 4] as number;
+        seg.len = w[at + 5] as number;
+        seg.wireLen = w[at + 6] as number;
+        seg.ipLen = w[at + 7] as number;
+        src[0] = w[at + 8] as number;
+        dst[0] = w[at + 9] as number;
+        if ((head & IPV6) === 0) {
+          seg.family = 'ipv4';
+          src[1] = 0;
+          src[2] = 0;
+          src[3] = 0;
+          dst[1] = 0;
+          dst[2] = 0;
+          dst[3] = 0;
+        } else {
+          seg.family = 'ipv6';
+          this.consumed = (this.consumed + 1) | 0;
+          const more = (this.consumed & mask) * WORDS;
+          src[1] = w[more] as number;
+          src[2] = w[more + 1] as number;
+          src[3] = w[more + 2] as number;
+          dst[1] = w[more + 3] as number;
+          dst[2] = w[more + 4] as number;
+          dst[3] = w[more + 5] as number;
+        }
+        seg.time = time;
+        sink.segment(seg);
+      }
+      this.consumed = (this.consumed + 1) | 0;
+      afterPacket();
     }
   }
 }

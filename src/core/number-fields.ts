@@ -47,3 +47,14 @@ export function settleMutableFields(o: object): void {
     r[f] = v;
   }
 }
+
+/**
+ * An empty array that V8 already takes for an array of objects: an array made empty
+ * (`[]`) is first an array of small integers, and its first object changes its layout,
+ * which throws away the optimised code that used it while it was still empty.
+ */
+export function objectArray<T>(): T[] {
+  const a: unknown[] = [{}];
+  a.pop();
+  return a as T[];
+}

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { settleMutableFields, settleNumberFields } from '../../src/core/number-fields.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { objectArray, settleMutableFields, settleNumberFields } from '../../src/core/number-fields.js';
 import { ObservedEndpoint, PassiveObserver } from '../../src/core/observer.js';
 import { LINUX_PROFILE } from '../../src/core/profile.js';
 
@@ -36,5 +38,19 @@ describe('settleMutableFields', () => {
     expect(o).toEqual({ n: 0, m: -1.5, yes: true, no: false, text: 'ipv4', empty: '', table: new Int32Array([7, 8]), child: { x: 1 }, none: null });
     expect(o.table).toBe(table);
     expect(o.child).toBe(child);
+  });
+});
+
+describe('objectArray', () => {
+  it('is empty and already an array of objects for V8 (where [] is one of small integers)', () => {
+    const a = objectArray<{ n: number }>();
+    expect(a).toEqual([]);
+    a.push({ n: 1 });
+    expect(a).toEqual([{ n: 1 }]);
+    const built = fileURLToPath(new URL('../../dist/core/number-fields.js', import.meta.url));
+    const script = `const { objectArray } = await import(${JSON.stringify(built)}); console.log(%HasObjectElements(objectArray()), %HasObjectElements([]));`;
+    const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('true false');
   });
 });
