@@ -16,7 +16,6 @@ import { CaptureAnalyzer } from './analyzer.js';
 import type { PipelineJob, PipelineMessage } from './pipeline.js';
 import { DecodedSegment } from './decoder.js';
 import { PacketRingReader } from './packet-ring.js';
-import { readCaptureFile } from './reader.js';
 import { BATCH_ROWS, BATCHES_AHEAD, poolSlot, RecordRows, ROW } from './record-row.js';
 
 const port = parentPort;
@@ -80,6 +79,8 @@ if (job.ring !== undefined) {
     },
   );
 } else try {
+  // Only a worker of several reads the file: the only one does not load the readers (a faster start).
+  const { readCaptureFile } = await import('./reader.js');
   readCaptureFile(
     job.file,
     (p) => {

@@ -44,8 +44,16 @@ describe('capture start-up', () => {
     for (const heavy of ['capture/analyzer.ts', 'capture/pipeline.ts', 'capture/decoder.ts', 'cli/capture.ts']) expect(loaded, heavy).not.toContain(heavy);
   });
 
-  it('the worker and the report module do load the analyzer', () => {
+  it('the entry point starts the worker before it loads the command line (commander included)', () => {
+    const loaded = loadedWith('cli/main.ts');
+    expect(loaded).toContain('cli/capture-early.ts');
+    expect(loaded).not.toContain('cli/program.ts');
+    expect(readFileSync(join(src, 'cli/main.ts'), 'utf8')).not.toMatch(/from 'commander'/);
+  });
+
+  it('the worker and the report module do load the analyzer; the only worker does not load the file readers', () => {
     expect(loadedWith('capture/pipeline-worker.ts')).toContain('capture/analyzer.ts');
+    expect(loadedWith('capture/pipeline-worker.ts')).not.toContain('capture/reader.ts');
     expect(loadedWith('cli/capture-report.ts')).toContain('capture/analyzer.ts');
   });
 });
