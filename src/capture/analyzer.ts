@@ -129,9 +129,14 @@ export class CaptureAnalyzer implements DecodedSink {
   private readonly formatter: RowFormatter | null;
   private readonly shardIndex: number;
   private readonly shardCount: number;
-  /** Row mode: the phase of the current packet in which connections are finished, and whether the capture is ending. */
+  /** Row mode: the phase of the current packet in which connections are finished. */
   private phase = PHASE_SWEEP_FINISH;
-  private ending = false;
+  /**
+   * Row mode: added to the packet count in the rows made now: 1 once the capture is
+   * ending (they come after the last packet). A number rather than a condition, so that
+   * the end runs the code compiled for the sweeps instead of making V8 compile it again.
+   */
+  private afterLast = 0;
 
   constructor(options: AnalyzerOptions) {
     this.options = options;
@@ -381,7 +386,7 @@ export class CaptureAnalyzer implements DecodedSink {
     const o = ob.orig.state === 'TIME_WAIT' ? ob.orig.timeWaitDeadline / 1000 : -1;
     const r = ob.resp.state === 'TIME_WAIT' ? ob.resp.timeWaitDeadline / 1000 : -1;
     if (this.rows !== null) {
-      conn.toRow(this.rows, o, r, this.ending ? this.counters.packets + 1 : this.counters.packets, this.phase);
+      conn.toRow(this.rows, o, r, this.counters.packets + this.afterLast, this.phase);
       this.formatRows();
       // Thousands finish at once in a sweep and at the end: hand them on in batches meanwhile.
       if (this.rows.used >= BATCH_ROWS * ROW) this.options.onRowsFull?.(this.counters.packets);
@@ -411,7 +416,7 @@ export class CaptureAnalyzer implements DecodedSink {
       // Lines waiting for TIME_WAIT go out when the formatter reaches this row.
       // Shards all sweep at the same packets: the first one says when.
       if (this.shardIndex === 0) {
-        const at = this.rows.add(all ? ROW_END : ROW_SWEEP, this.ending ? this.counters.packets + 1 : this.counters.packets, PHASE_SWEEP_RELEASE);
+        const at = this.rows.add(all ? ROW_END : ROW_SWEEP, this.counters.packets + this.afterLast, PHASE_SWEEP_RELEASE);
         this.rows.rows[at + R_START] = now;
       }
       this.formatRows();
@@ -448,7 +453,7 @@ export class CaptureAnalyzer implements DecodedSink {
   /** The capture is over: finish every connection, timers run to the last packet's time. */
   end(): void {
     const now = Number.isNaN(this.counters.lastTime) ? 0 : this.counters.lastTime;
-    this.ending = true;
+    this.afterLast = 1;
     this.phase = PHASE_SWEEP_FINISH;
     const all: Connection[] = objectArray();
     this.compact(all, now, true);

@@ -149,11 +149,25 @@ export class ByteSink {
     if (this.kept.length === 0 && this.sent === this.n) this.n = this.sent = this.mark = 0;
   }
 
-  /** Hands what comes before `start` of chunk `seq` to the target, then `text` in place of `[start, end)`. */
-  replace(seq: number, start: number, end: number, text: AsciiText): void {
-    this.sendTo(seq, start);
-    this.target(text.bytes, text.length);
-    this.sent = end;
+  /** Kept output: the chunk of sequence number `seq` (kept, or the one being written). */
+  chunkOf(seq: number): Uint8Array {
+    const i = seq - this.keptBase;
+    return i < this.kept.length ? (this.kept[i] as Uint8Array) : this.buf;
+  }
+
+  /** Kept output: the octets written into chunk `seq`. */
+  chunkLength(seq: number): number {
+    const i = seq - this.keptBase;
+    return i < this.kept.length ? (this.keptLength[i] as number) : this.n;
+  }
+
+  /** Kept output: forgets what is kept and written, which the caller handed on itself. */
+  dropKept(): void {
+    for (const c of this.kept) if (c.length === this.size + SLACK) this.spare.push(c);
+    this.keptBase += this.kept.length;
+    this.kept.length = 0;
+    this.keptLength.length = 0;
+    this.n = this.sent = this.mark = 0;
   }
 
   /** Hands the written octets to the target (not for kept output: it goes with `sendTo`). */

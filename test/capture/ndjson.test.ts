@@ -13,7 +13,8 @@ import { Connection, recordToJson } from '../../src/capture/connection.js';
 import { DecodedSegment } from '../../src/capture/decoder.js';
 import { CaptureReader } from '../../src/capture/reader.js';
 import { LINUX_PROFILE } from '../../src/core/profile.js';
-import { manyConnections } from './helpers.js';
+import { exchange, type CraftedPacket, type Step } from './craft.js';
+import { manyConnections, rawPcap } from './helpers.js';
 
 const dir = fileURLToPath(new URL('../fixtures/pcap/', import.meta.url));
 
@@ -94,7 +95,7 @@ describe('direct NDJSON', () => {
     }
   });
 
-  it('kept output keeps lines whole across chunks and sends exactly what sendTo and replace say', () => {
+  it('kept output keeps lines whole across chunks, sends exactly what sendTo says and shows what it keeps', () => {
     let text = '';
     const q = new ByteSink(100, (b, n) => (text += Buffer.from(b.subarray(0, n)).toString('latin1')), true);
     const pieces = ['a'.repeat(30), 'b'.repeat(90), 'c'.repeat(250), 'd'.repeat(10), 'e'.repeat(70)];
@@ -113,15 +114,57 @@ describe('direct NDJSON', () => {
     const [seq2, start2] = at[2] as [number, number];
     q.sendTo(seq2, start2);
     expect(text).toBe(pieces[0]! + pieces[1]!);
+    // What is kept, line by line, from each line's chunk: up to the next line in that chunk, or the chunk's end.
+    const kept = at.slice(2).map(([seq, start], i, rest) => {
+      const next = rest[i + 1];
+      const end = next !== undefined && next[0] === seq ? next[1] : q.chunkLength(seq);
+      return Buffer.from(q.chunkOf(seq).subarray(start, end)).toString('latin1');
+    });
+    expect(kept).toEqual(pieces.slice(2));
     const [seq3, start3] = at[3] as [number, number];
-    q.replace(seq3, start3 + 2, start3 + 5, asciiBytes('XY'));
-    expect(text).toBe(pieces[0]! + pieces[1]! + pieces[2]! + 'ddXY');
+    q.sendTo(seq3, start3 + 2);
+    expect(text).toBe(pieces[0]! + pieces[1]! + pieces[2]! + 'dd');
     q.sendTo(q.chunkSeq, q.n);
-    expect(text).toBe(pieces[0]! + pieces[1]! + pieces[2]! + 'ddXY' + 'd'.repeat(5) + pieces[4]!);
+    expect(text).toBe(pieces[0]! + pieces[1]! + pieces[2]! + pieces[3]! + pieces[4]!);
     expect(() => q.flush()).toThrow(/kept/);
     // Everything sent: the next line starts the chunk again.
     q.begin();
     expect(q.mark).toBe(0);
+    // Dropped (the caller passed it on itself): nothing more is sent, the next line starts the chunk again.
+    const seq = q.chunkSeq;
+    q.ensure(10);
+    q.ascii('f'.repeat(10));
+    q.dropKept();
+    q.sendTo(q.chunkSeq, q.n);
+    expect(text).toBe(pieces.join(''));
+    expect([q.chunkSeq, q.n, q.mark]).toEqual([seq, 0, 0]);
+  });
+
+  it('thousands of lines still in TIME_WAIT at the end, over several chunks: the same lines as the record path', () => {
+    // 3,000 connections closed by the client in the last 30 s of the capture: every line
+    // waits (nearly 3 MB: three chunks of 1 MB) and gets its TIME_WAIT back at the end.
+    const packets: CraftedPacket[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const a = 1000 + i * 10_000;
+      const b = 900_000_000 + i * 10_000;
+      const steps: Step[] = [
+        ['>', 'S', a, 0],
+        ['<', 'S.', b, a + 1],
+        ['>', '.', a + 1, b + 1],
+        ['>', 'P.', a + 1, b + 1, 100],
+        ['<', 'P.', b + 1, a + 101, 900],
+        ['>', 'F.', a + 101, b + 901],
+        ['<', 'F.', b + 901, a + 102],
+        ['>', '.', a + 102, b + 902],
+      ];
+      packets.push(...exchange([`10.7.${i >> 8}.${i & 255}`, 30_000 + i], ['10.9.0.5', 443], steps, 1_700_000_000 + i * 0.01));
+    }
+    packets.sort((x, y) => x.t - y.t);
+    const bytes = rawPcap(packets);
+    const want = run(bytes, false);
+    expect(want.match(/"states":\{"orig":"TIME_WAIT","resp":"CLOSED"\}/g)).toHaveLength(3000);
+    expect(want.length).toBeGreaterThan(2 << 20);
+    expect(run(bytes, true)).toBe(want);
   });
 
   it('pass: a short piece is copied in after what is written, a long one goes to the target after it', () => {
