@@ -117,16 +117,16 @@ class RingSide {
 
 /** The decoding side: a DecodedSink writing slots; `publish` makes them visible. */
 export class PacketRingWriter extends RingSide implements DecodedSink {
+  /** Where `writeCommon` reads a SYN's options. */
+  private readonly options = newTcpHeader();
+  /** Slots written (published or not): from where the ring's header says (0 for a new ring). */
+  private written = Atomics.load(this.header, WRITTEN);
+
   constructor(memory: PacketRingMemory) {
     super(memory);
     // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
     settleMutableFields(this);
   }
-
-  /** Where `writeCommon` reads a SYN's options. */
-  private readonly options = newTcpHeader();
-  /** Slots written (published or not): from where the ring's header says (0 for a new ring). */
-  private written = Atomics.load(this.header, WRITTEN);
 
   /** Resolves once there is room for `slots` more (the reader consumes meanwhile: only wait while it has published slots to consume). */
   async room(slots: number): Promise<void> {

@@ -8,7 +8,6 @@
  */
 import { settleMutableFields } from '../core/number-fields.js';
 
-
 export const ROW_RECORD = 1;
 /** An expiry sweep ran at capture time `R_START`: records whose TIME_WAIT ended by then go out. */
 export const ROW_SWEEP = 2;
