@@ -425,22 +425,11 @@ export class ZeekConn {
   connStateCode(): number {
     const os = this.orig.state;
     const rs = this.resp.state;
-    const oInactive = os === ZEEK_INACTIVE || os === ZEEK_PARTIAL;
-    const rInactive = rs === ZEEK_INACTIVE || rs === ZEEK_PARTIAL;
-    if (rs === ZEEK_RESET) {
-      if (os === ZEEK_SYN_SENT || os === ZEEK_SYN_ACK_SENT || (os === ZEEK_RESET && this.orig.size() === 0 && this.resp.size() === 0)) return CS_REJ;
-      return oInactive ? CS_RSTRH : CS_RSTR;
-    }
-    if (os === ZEEK_RESET) {
-      if (rInactive) return /^\^?S[^HAFGIQ]*R/.test(this.history) ? CS_RSTOS0 : CS_OTH;
-      return CS_RSTO;
-    }
-    if (rs === ZEEK_CLOSED && os === ZEEK_CLOSED) return CS_SF;
-    if (os === ZEEK_CLOSED) return rInactive ? CS_SH : CS_S2;
-    if (rs === ZEEK_CLOSED) return oInactive ? CS_SHR : CS_S3;
-    if (os === ZEEK_SYN_SENT && rs === ZEEK_INACTIVE) return CS_S0;
-    if (os === ZEEK_ESTABLISHED && rs === ZEEK_ESTABLISHED) return CS_S1;
-    return CS_OTH;
+    const code = CONN_STATE_BY_STATES[os * 8 + rs] as number;
+    if (code >= 0) return code;
+    // The two cases that look further than the states (connStateOfStates).
+    if (rs === ZEEK_RESET) return this.orig.size() === 0 && this.resp.size() === 0 ? CS_REJ : CS_RSTR;
+    return /^\^?S[^HAFGIQ]*R/.test(this.history) ? CS_RSTOS0 : CS_OTH;
   }
 
   /** Zeek's duration: to the last packet before both sides closed. */
@@ -448,6 +437,37 @@ export class ZeekConn {
     return this.firstTime < 0 ? 0 : this.lastTime - this.firstTime;
   }
 }
+
+/**
+ * Zeek's conn_state from the two endpoints' states, or -1 where it also depends on more:
+ * both reset (REJ when neither sent data, else RSTR), and the originator reset while the
+ * responder was inactive (RSTOS0 when the history is a SYN then the reset, else OTH).
+ */
+function connStateOfStates(os: number, rs: number): number {
+  const oInactive = os === ZEEK_INACTIVE || os === ZEEK_PARTIAL;
+  const rInactive = rs === ZEEK_INACTIVE || rs === ZEEK_PARTIAL;
+  if (rs === ZEEK_RESET) {
+    if (os === ZEEK_SYN_SENT || os === ZEEK_SYN_ACK_SENT) return CS_REJ;
+    if (os === ZEEK_RESET) return -1;
+    return oInactive ? CS_RSTRH : CS_RSTR;
+  }
+  if (os === ZEEK_RESET) return rInactive ? -1 : CS_RSTO;
+  if (rs === ZEEK_CLOSED && os === ZEEK_CLOSED) return CS_SF;
+  if (os === ZEEK_CLOSED) return rInactive ? CS_SH : CS_S2;
+  if (rs === ZEEK_CLOSED) return oInactive ? CS_SHR : CS_S3;
+  if (os === ZEEK_SYN_SENT && rs === ZEEK_INACTIVE) return CS_S0;
+  if (os === ZEEK_ESTABLISHED && rs === ZEEK_ESTABLISHED) return CS_S1;
+  return CS_OTH;
+}
+
+/**
+ * connStateOfStates for every pair (orig × 8 + resp), worked out once: a connection's
+ * conn_state is then a lookup. The comparisons, run per connection, met pairs for the
+ * first time at the end of a capture (connections cut short) and made V8 throw away the
+ * compiled code that writes the records, for the thousands finished then.
+ */
+const CONN_STATE_BY_STATES = new Int8Array(64);
+for (let os = ZEEK_INACTIVE; os <= ZEEK_RESET; os++) for (let rs = ZEEK_INACTIVE; rs <= ZEEK_RESET; rs++) CONN_STATE_BY_STATES[os * 8 + rs] = connStateOfStates(os, rs);
 
 // Sequence numbers and capture times get their final field layout now (see src/core/number-fields.ts).
 {
