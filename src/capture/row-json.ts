@@ -11,7 +11,7 @@ import {
   R_OPORT, R_ORIG_DEADLINE, R_ORIG_SIDE, R_ORIG_STATE, R_PACKETS, R_R0, R_RESETS, R_RESETS_AT, R_RESP_DEADLINE, R_RESP_SIDE, R_RESP_STATE, R_RPORT,
   R_RTT, R_START, R_TRUNCATED, R_WIRE, R_ZEEK_DURATION, R_ZEEK_ORIG_BYTES, R_ZEEK_RESP_BYTES, ROW, ROW_END, ROW_RECORD, ROW_SWEEP, type RowBatch,
 } from './record-row.js';
-import { NEWLINE, statesText, WaitingLines } from './record-states.js';
+import { NEWLINE, WaitingLines } from './record-states.js';
 import { ZEEK_CONN_STATES } from './zeek.js';
 
 /** Constant fragments of the record's JSON text, as bytes. */
@@ -26,7 +26,6 @@ const J_WIRE_BYTES = asciiBytes('},"wireBytes":{"orig":');
 const J_IP_BYTES = asciiBytes('},"ipBytes":{"orig":');
 const J_STATES = asciiBytes('},"states":');
 const J_ZEEK = asciiBytes(',"zeek":{"connState":"');
-const J_HISTORY = asciiBytes('","history":"');
 const J_ORIG_BYTES = asciiBytes('","origBytes":');
 const J_RESP_BYTES = asciiBytes(',"respBytes":');
 const J_COMPLETENESS = asciiBytes('},"completeness":');
@@ -77,10 +76,15 @@ function newSidePieces(mask: number): AsciiText[] {
   return p;
 }
 
-/** A side's anomalies object from its eight counters at `at`: one call per counter that is not 0, and one more. */
-function side(out: ByteSink, r: Float64Array, at: number): void {
+/** Which of a side's eight counters at `at` are not 0, as bits. */
+function sideMask(r: Float64Array, at: number): number {
   let mask = 0;
   for (let i = 0; i < 8; i++) if (r[at + i] !== 0) mask |= 1 << i;
+  return mask;
+}
+
+/** A side's anomalies object from its eight counters at `at` (`mask`: those not 0): one call per counter that is not 0, and one more. */
+function side(out: ByteSink, r: Float64Array, at: number, mask: number): void {
   const p = sidePieces(mask);
   let j = 0;
   for (let i = 0; i < 8; i++) if (mask & (1 << i)) out.field(p[j++] as AsciiText, r[at + i] as number);
@@ -95,9 +99,61 @@ function flagText(bits: number): AsciiText {
 }
 
 function newFlagText(bits: number): AsciiText {
-  const on = (i: number): boolean => (bits & (1 << i)) !== 0;
-  const t = asciiBytes(`,"unansweredSyn":${on(0)},"simultaneousOpen":${on(1)},"simultaneousClose":${on(2)},"halfClose":${on(3)},"midStream":${on(4)},"truncatedPackets":`);
+  const t = asciiBytes(flagString(bits));
   FLAG_TEXT[bits] = t;
+  return t;
+}
+
+function flagString(bits: number): string {
+  const on = (i: number): boolean => (bits & (1 << i)) !== 0;
+  return `,"unansweredSyn":${on(0)},"simultaneousOpen":${on(1)},"simultaneousClose":${on(2)},"halfClose":${on(3)},"midStream":${on(4)},"truncatedPackets":`;
+}
+
+/**
+ * Most records have no reset and every anomaly counter at 0: for them, the anomalies up to
+ * `"truncatedPackets":` are one piece of text per combination of the five flags (one copy
+ * instead of seven pieces).
+ */
+const QUIET_ANOMALIES: (AsciiText | undefined)[] = new Array<AsciiText | undefined>(32);
+
+function quietAnomalies(bits: number): AsciiText {
+  return QUIET_ANOMALIES[bits] ?? newQuietAnomalies(bits);
+}
+
+function newQuietAnomalies(bits: number): AsciiText {
+  const zeros = `{${SIDE_KEYS.map((k) => `"${k}":0`).join(',')}}`;
+  const t = asciiBytes(`,"anomalies":{"resets":[],"orig":${zeros},"resp":${zeros}${flagString(bits)}`);
+  QUIET_ANOMALIES[bits] = t;
+  return t;
+}
+
+/** Per conn_state: its text and what follows up to the history, `SF","history":"`. */
+const CONN_STATE_TEXT: (AsciiText | undefined)[] = new Array<AsciiText | undefined>(ZEEK_CONN_STATES.length);
+
+function connStateText(code: number): AsciiText {
+  return CONN_STATE_TEXT[code] ?? newConnStateText(code);
+}
+
+function newConnStateText(code: number): AsciiText {
+  const t = asciiBytes(`${ZEEK_CONN_STATES[code] as string}","history":"`);
+  CONN_STATE_TEXT[code] = t;
+  return t;
+}
+
+/**
+ * Per pair of state codes (orig × 16 + resp), a record that does not wait for a TIME_WAIT:
+ * `},"states":{…},"zeek":{"connState":"` in one piece. (A waiting line has its states
+ * written on their own: they may be written again when it goes.)
+ */
+const STATES_ZEEK_TEXT: (AsciiText | undefined)[] = new Array<AsciiText | undefined>(256);
+
+function statesZeekText(o: number, r: number): AsciiText {
+  return STATES_ZEEK_TEXT[o * 16 + r] ?? newStatesZeekText(o, r);
+}
+
+function newStatesZeekText(o: number, r: number): AsciiText {
+  const t = asciiBytes(`},"states":{"orig":"${TCP_STATES[o] as string}","resp":"${TCP_STATES[r] as string}"},"zeek":{"connState":"`);
+  STATES_ZEEK_TEXT[o * 16 + r] = t;
   return t;
 }
 
@@ -122,38 +178,42 @@ function writeHead(out: ByteSink, r: Float64Array, at: number): void {
   out.field(J_RESP, r[at + R_WIRE + 1] as number);
   out.field(J_IP_BYTES, r[at + R_IP] as number);
   out.field(J_RESP, r[at + R_IP + 1] as number);
-  out.lit(J_STATES);
 }
 
-/** The record's text from `,"zeek":` to its closing brace. */
+/** The record's text from its conn_state (after `,"zeek":{"connState":"`) to its closing brace. */
 function writeTail(out: ByteSink, b: RowBatch, at: number): void {
   const r = b.rows;
   const historyLength = r[at + R_HISTORY_LENGTH] as number;
   out.ensure(1536 + historyLength);
-  out.lit(J_ZEEK);
-  out.ascii(ZEEK_CONN_STATES[r[at + R_CONN_STATE] as number] as string);
-  out.lit(J_HISTORY);
+  out.lit(connStateText(r[at + R_CONN_STATE] as number));
   out.octets(b.letters, r[at + R_HISTORY_AT] as number, historyLength);
   out.field(J_ORIG_BYTES, r[at + R_ZEEK_ORIG_BYTES] as number);
   out.field(J_RESP_BYTES, r[at + R_ZEEK_RESP_BYTES] as number);
   out.field(J_DURATION, r[at + R_ZEEK_DURATION] as number);
   out.field(J_COMPLETENESS, r[at + R_COMPLETENESS] as number);
-  out.lit(J_RESETS);
   const resets = r[at + R_RESETS] as number;
-  const x = b.resets;
-  for (let i = 0, o = r[at + R_RESETS_AT] as number; i < resets; i++, o += 3) {
-    out.ensure(128);
-    out.field(i > 0 ? J_NEXT_AT : J_FIRST_AT, x[o] as number);
-    out.lit(x[o + 1] === 1 ? J_BY_RESP : J_BY_ORIG);
-    out.ascii(TCP_STATES[x[o + 2] as number] as string);
-    out.lit(J_QUOTE_BRACE);
+  const origMask = sideMask(r, at + R_ORIG_SIDE);
+  const respMask = sideMask(r, at + R_RESP_SIDE);
+  if (resets === 0 && origMask === 0 && respMask === 0) {
+    // The common case: no reset, every counter 0. One piece of text up to the truncated packets.
+    out.field(quietAnomalies(r[at + R_FLAGS] as number), r[at + R_TRUNCATED] as number);
+  } else {
+    out.lit(J_RESETS);
+    const x = b.resets;
+    for (let i = 0, o = r[at + R_RESETS_AT] as number; i < resets; i++, o += 3) {
+      out.ensure(128);
+      out.field(i > 0 ? J_NEXT_AT : J_FIRST_AT, x[o] as number);
+      out.lit(x[o + 1] === 1 ? J_BY_RESP : J_BY_ORIG);
+      out.ascii(TCP_STATES[x[o + 2] as number] as string);
+      out.lit(J_QUOTE_BRACE);
+    }
+    out.ensure(1024);
+    out.lit(J_SIDE_ORIG);
+    side(out, r, at + R_ORIG_SIDE, origMask);
+    out.lit(J_RESP);
+    side(out, r, at + R_RESP_SIDE, respMask);
+    out.field(flagText(r[at + R_FLAGS] as number), r[at + R_TRUNCATED] as number);
   }
-  out.ensure(1024);
-  out.lit(J_SIDE_ORIG);
-  side(out, r, at + R_ORIG_SIDE);
-  out.lit(J_RESP);
-  side(out, r, at + R_RESP_SIDE);
-  out.field(flagText(r[at + R_FLAGS] as number), r[at + R_TRUNCATED] as number);
   out.lit(J_RTT);
   const rtt = r[at + R_RTT] as number;
   if (rtt >= 0) out.num(rtt);
@@ -193,7 +253,7 @@ export class RowFormatter {
     const out = this.out;
     if (o < 0 && d < 0) {
       writeHead(out, r, at);
-      out.lit(statesText(os, rs));
+      out.lit(statesZeekText(os, rs));
       writeTail(out, b, at);
       out.lit(NEWLINE);
       return;
@@ -201,7 +261,9 @@ export class RowFormatter {
     const w = this.waiting;
     const q = w.begin();
     writeHead(q, r, at);
+    q.lit(J_STATES);
     w.writeStates(os, rs, o, d);
+    q.lit(J_ZEEK);
     writeTail(q, b, at);
     q.lit(NEWLINE);
     w.commit();

@@ -140,6 +140,30 @@ describe('direct NDJSON', () => {
     expect([q.chunkSeq, q.n, q.mark]).toEqual([seq, 0, 0]);
   });
 
+  it('anomalies written in one piece or counter by counter: the same lines as the record path', () => {
+    // A half-close with no anomaly counted (one piece, a flag set), a retransmission (the
+    // counters one by one), a reset (the resets list), and a clean close (one piece, no flag).
+    const steps: Step[][] = [
+      [['>', 'S', 100, 0], ['<', 'S.', 900, 101], ['>', '.', 101, 901], ['>', 'F.', 101, 901], ['<', 'P.', 901, 102, 50], ['>', '.', 102, 951], ['<', 'F.', 951, 102], ['>', '.', 102, 952]],
+      [['>', 'S', 100, 0], ['<', 'S.', 900, 101], ['>', '.', 101, 901], ['>', 'P.', 101, 901, 10], ['>', 'P.', 101, 901, 10], ['<', '.', 901, 111]],
+      [['>', 'S', 100, 0], ['<', 'S.', 900, 101], ['>', '.', 101, 901], ['<', 'R.', 901, 101]],
+      [['>', 'S', 100, 0], ['<', 'S.', 900, 101], ['>', '.', 101, 901], ['<', 'F.', 901, 101], ['>', 'F.', 101, 902], ['<', '.', 902, 102]],
+    ];
+    const packets = steps.flatMap((s, i) => exchange([`10.8.0.${i + 1}`, 40_000 + i], ['10.9.0.6', 80], s, 1_700_000_000 + i));
+    const bytes = rawPcap(packets);
+    const want = run(bytes, false);
+    const lines = want.trim().split('\n').map((l) => JSON.parse(l) as { id: number; anomalies: { halfClose: boolean; resets: unknown[]; orig: { retransmissions: number } } });
+    // In the order of the connections (a line that waits for a TIME_WAIT comes later).
+    lines.sort((a, b) => a.id - b.id);
+    expect(lines.map((l) => [l.anomalies.halfClose, l.anomalies.orig.retransmissions, l.anomalies.resets.length])).toEqual([
+      [true, 0, 0],
+      [false, 1, 0],
+      [false, 0, 1],
+      [false, 0, 0],
+    ]);
+    expect(run(bytes, true)).toBe(want);
+  });
+
   it('thousands of lines still in TIME_WAIT at the end, over several chunks: the same lines as the record path', () => {
     // 3,000 connections closed by the client in the last 30 s of the capture: every line
     // waits (nearly 3 MB: three chunks of 1 MB) and gets its TIME_WAIT back at the end.
