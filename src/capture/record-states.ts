@@ -10,8 +10,6 @@ import { TCP_STATES } from '../core/states.js';
 import { settleMutableFields } from '../core/number-fields.js';
 import { asciiBytes, ByteSink, type AsciiText } from './bytes-out.js';
 
-export const NEWLINE = asciiBytes('\n');
-
 /** A state's code: its index in TCP_STATES (what fits in 4 bits). */
 const CLOSED_CODE = TCP_STATES.indexOf('CLOSED');
 

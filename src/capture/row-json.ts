@@ -11,7 +11,7 @@ import {
   R_OPORT, R_ORIG_DEADLINE, R_ORIG_SIDE, R_ORIG_STATE, R_PACKETS, R_R0, R_RESETS, R_RESETS_AT, R_RESP_DEADLINE, R_RESP_SIDE, R_RESP_STATE, R_RPORT,
   R_RTT, R_START, R_TRUNCATED, R_WIRE, R_ZEEK_DURATION, R_ZEEK_ORIG_BYTES, R_ZEEK_RESP_BYTES, ROW, ROW_END, ROW_RECORD, ROW_SWEEP, type RowBatch,
 } from './record-row.js';
-import { NEWLINE, WaitingLines } from './record-states.js';
+import { WaitingLines } from './record-states.js';
 import { ZEEK_CONN_STATES } from './zeek.js';
 
 /** Constant fragments of the record's JSON text, as bytes. */
@@ -33,8 +33,9 @@ const J_RESETS = asciiBytes(',"anomalies":{"resets":[');
 const J_QUOTE_BRACE = asciiBytes('"}');
 const J_SIDE_ORIG = asciiBytes('],"orig":');
 const J_RTT = asciiBytes(',"handshakeRttMs":');
-const J_NULL = asciiBytes('null');
-const J_BRACES = asciiBytes('}}');
+const J_RTT_NULL = asciiBytes(',"handshakeRttMs":null');
+/** The record's last two braces and the line's end. */
+const J_END = asciiBytes('}}\n');
 const J_INFERRED_PACKETS = asciiBytes('},"originatorInferred":true,"packets":{"orig":');
 const J_OBSERVED_PACKETS = asciiBytes('},"originatorInferred":false,"packets":{"orig":');
 const J_NEXT_AT = asciiBytes(',{"at":');
@@ -180,7 +181,7 @@ function writeHead(out: ByteSink, r: Float64Array, at: number): void {
   out.field(J_RESP, r[at + R_IP + 1] as number);
 }
 
-/** The record's text from its conn_state (after `,"zeek":{"connState":"`) to its closing brace. */
+/** The record's text from its conn_state (after `,"zeek":{"connState":"`) to the end of its line. */
 function writeTail(out: ByteSink, b: RowBatch, at: number): void {
   const r = b.rows;
   const historyLength = r[at + R_HISTORY_LENGTH] as number;
@@ -214,11 +215,10 @@ function writeTail(out: ByteSink, b: RowBatch, at: number): void {
     side(out, r, at + R_RESP_SIDE, respMask);
     out.field(flagText(r[at + R_FLAGS] as number), r[at + R_TRUNCATED] as number);
   }
-  out.lit(J_RTT);
   const rtt = r[at + R_RTT] as number;
-  if (rtt >= 0) out.num(rtt);
-  else out.lit(J_NULL);
-  out.lit(J_BRACES);
+  if (rtt >= 0) out.field(J_RTT, rtt);
+  else out.lit(J_RTT_NULL);
+  out.lit(J_END);
 }
 
 /** Turns rows into lines on `out`, in row order; records with a side in TIME_WAIT wait. */
@@ -255,7 +255,6 @@ export class RowFormatter {
       writeHead(out, r, at);
       out.lit(statesZeekText(os, rs));
       writeTail(out, b, at);
-      out.lit(NEWLINE);
       return;
     }
     const w = this.waiting;
@@ -265,7 +264,6 @@ export class RowFormatter {
     w.writeStates(os, rs, o, d);
     q.lit(J_ZEEK);
     writeTail(q, b, at);
-    q.lit(NEWLINE);
     w.commit();
   }
 }
