@@ -158,7 +158,7 @@ function newStatesZeekText(o: number, r: number): AsciiText {
   return t;
 }
 
-/** The record's text up to `"states":`. */
+/** The record's text up to its IP octets (before `},"states":`). */
 function writeHead(out: ByteSink, r: Float64Array, at: number): void {
   out.ensure(1024);
   out.field(J_ID, r[at + R_ID] as number);
