@@ -24,7 +24,7 @@
  * Decoding (link, IP, TCP, and its limitations) is ./decoder.ts.
  */
 import { LINUX_PROFILE, type Profile } from '../core/profile.js';
-import { objectArray, settleMutableFields } from '../core/number-fields.js';
+import { objectArray, settleMutableFields } from '../core/object-layout.js';
 import { TCP_STATES } from '../core/states.js';
 import { ACK, RST, SYN } from '../core/segment.js';
 import { ipv4ToString } from '../wire/ipv4.js';
@@ -150,7 +150,7 @@ export class CaptureAnalyzer implements DecodedSink {
     this.shardCount = this.rows !== null && options.shard !== undefined ? options.shard.count : 1;
     this.keepTimeline = this.rows === null && (options.timeline === true || options.logConnection !== undefined);
     this.onConnection = options.onConnection ?? ignore;
-    // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
+    // Its fields are written again later: mutable from now on (src/core/object-layout.ts).
     settleMutableFields(this);
   }
 

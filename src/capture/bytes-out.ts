@@ -9,7 +9,7 @@
  * strings of code points below 128 only (addresses, state ids, JSON keys, Zeek letters).
  */
 import { ipv6WordsToString } from '../wire/ipv6.js';
-import { settleMutableFields } from '../core/number-fields.js';
+import { settleMutableFields } from '../core/object-layout.js';
 
 /** Constant ASCII text as little-endian 32-bit words: written 4 octets per step. */
 export interface AsciiText {
@@ -85,7 +85,7 @@ export class ByteSink {
     this.size = size;
     this.target = target;
     this.keep = keep;
-    // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
+    // Its fields are written again later: mutable from now on (src/core/object-layout.ts).
     settleMutableFields(this);
   }
 

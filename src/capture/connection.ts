@@ -5,7 +5,7 @@
  */
 import type { ObservedEndpoint, ObservedReset, ObservedTransition, ObserverSink } from '../core/observer.js';
 import { PassiveObserver } from '../core/observer.js';
-import { settleMutableFields, settleNumberFields } from '../core/number-fields.js';
+import { settleMutableFields, settleNumberFields } from '../core/object-layout.js';
 import { LINUX_PROFILE, type Profile } from '../core/profile.js';
 import { ACK, FIN, RST, SYN, type Segment } from '../core/segment.js';
 import { TCP_STATES, type TcpState } from '../core/states.js';
@@ -478,7 +478,7 @@ export function recordToJson(r: ConnectionRecord): string {
 }
 
 // Addresses from 128.0.0.0 up, sequence numbers and capture times get their final field
-// layout now, before the first connection (see src/core/number-fields.ts).
+// layout now, before the first connection (see src/core/object-layout.ts).
 settleNumberFields(SCRATCH, ['seq', 'ack']);
 {
   const c = new Connection(0, 'ipv4', new Uint32Array(4), 0, new Uint32Array(4), 0, 0, LINUX_PROFILE, { originatorInferred: false, zeekFlipped: false, timeline: false, log: false });

@@ -3,7 +3,7 @@
  * analyzer. On its own so that the thread that only decodes (./pipeline.ts) does not load
  * the analyzer.
  */
-import { settleMutableFields } from '../core/number-fields.js';
+import { settleMutableFields } from '../core/object-layout.js';
 
 export interface CaptureCounters {
   packets: number;
@@ -26,7 +26,7 @@ export function newCaptureCounters(): CaptureCounters {
     packets: 0, tcpPackets: 0, nonIp: 0, nonTcp: 0, fragments: 0, truncated: 0, unsupportedLink: 0, malformed: 0,
     connections: 0, firstTime: Number.NaN, lastTime: Number.NaN, linkTypes: {},
   };
-  // Counted per packet: mutable from now on (src/core/number-fields.ts).
+  // Counted per packet: mutable from now on (src/core/object-layout.ts).
   settleMutableFields(c);
   return c;
 }

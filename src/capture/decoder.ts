@@ -9,7 +9,7 @@
  * counted and skipped; a first fragment is analysed with the payload length its TCP
  * header and the total length imply. Tunnels (GRE, VXLAN, IP-in-IP) are not entered.
  */
-import { settleMutableFields, settleNumberFields } from '../core/number-fields.js';
+import { settleMutableFields, settleNumberFields } from '../core/object-layout.js';
 import { u32 } from '../wire/bytes.js';
 import { decodeIpv4, IPPROTO_TCP, IPV4_MF, IPV4_MIN_HEADER, newIpv4Header } from '../wire/ipv4.js';
 import { decodeIpv6, newIpv6Header } from '../wire/ipv6.js';
@@ -50,7 +50,7 @@ export class DecodedSegment {
   truncated = false;
 }
 
-// Sequence numbers and times get their final field layout now (see src/core/number-fields.ts).
+// Sequence numbers and times get their final field layout now (see src/core/object-layout.ts).
 {
   const s = new DecodedSegment();
   settleNumberFields(s, ['seq', 'ack', 'time']);

@@ -22,7 +22,7 @@
  * 1–3, 3–5 the destination's.
  */
 import { SYN } from '../core/segment.js';
-import { settleMutableFields } from '../core/number-fields.js';
+import { settleMutableFields } from '../core/object-layout.js';
 import { i32 } from '../wire/bytes.js';
 import { IPPROTO_TCP, IPV4_MIN_HEADER } from '../wire/ipv4.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_RAW } from '../wire/link.js';
@@ -124,7 +124,7 @@ export class PacketRingWriter extends RingSide implements DecodedSink {
 
   constructor(memory: PacketRingMemory) {
     super(memory);
-    // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
+    // Its fields are written again later: mutable from now on (src/core/object-layout.ts).
     settleMutableFields(this);
   }
 
@@ -259,7 +259,7 @@ export class PacketRingReader extends RingSide {
 
   constructor(memory: PacketRingMemory) {
     super(memory);
-    // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
+    // Its fields are written again later: mutable from now on (src/core/object-layout.ts).
     settleMutableFields(this);
   }
 

@@ -8,7 +8,7 @@
  * stops inside a record.
  */
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
-import { settleMutableFields } from '../core/number-fields.js';
+import { settleMutableFields } from '../core/object-layout.js';
 import { CaptureFormatError, newPacketRecord, PcapParser, type PacketRecord } from '../wire/pcap.js';
 import { PcapngParser } from '../wire/pcapng.js';
 
@@ -30,7 +30,7 @@ export class CaptureReader {
 
   constructor(visit: PacketVisitor) {
     this.visit = visit;
-    // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
+    // Its fields are written again later: mutable from now on (src/core/object-layout.ts).
     settleMutableFields(this);
   }
 

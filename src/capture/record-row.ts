@@ -6,7 +6,7 @@
  * file, on the other end of a pipeline (./pipeline.ts): typed arrays cross threads
  * without copying and without building a record object.
  */
-import { settleMutableFields } from '../core/number-fields.js';
+import { settleMutableFields } from '../core/object-layout.js';
 
 export const ROW_RECORD = 1;
 /** An expiry sweep ran at capture time `R_START`: records whose TIME_WAIT ended by then go out. */
@@ -140,7 +140,7 @@ export class RecordRows implements RowBatch {
   private resetsUsed = 0;
 
   constructor() {
-    // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
+    // Its fields are written again later: mutable from now on (src/core/object-layout.ts).
     settleMutableFields(this);
   }
 

@@ -7,7 +7,7 @@
  * TIME_WAIT of a side whose deadline is still ahead.
  */
 import { TCP_STATES } from '../core/states.js';
-import { settleMutableFields } from '../core/number-fields.js';
+import { settleMutableFields } from '../core/object-layout.js';
 import { asciiBytes, ByteSink, type AsciiText } from './bytes-out.js';
 
 /** A state's code: its index in TCP_STATES (what fits in 4 bits). */
@@ -53,7 +53,7 @@ export class WaitingLines {
   constructor(out: ByteSink) {
     this.out = out;
     this.text = new ByteSink(1 << 20, (b, n) => out.pass(b, n), true);
-    // Its fields are written again later: mutable from now on (src/core/number-fields.ts).
+    // Its fields are written again later: mutable from now on (src/core/object-layout.ts).
     settleMutableFields(this);
   }
 

@@ -27,7 +27,7 @@
  * loaded analysers, here it is the well-known ports plus common service ports.
  */
 import { ACK, FIN, RST, SYN } from '../core/segment.js';
-import { settleMutableFields, settleNumberFields } from '../core/number-fields.js';
+import { settleMutableFields, settleNumberFields } from '../core/object-layout.js';
 import { seqDiff } from '../core/seq.js';
 
 export const ZEEK_INACTIVE = 0;
@@ -469,7 +469,7 @@ function connStateOfStates(os: number, rs: number): number {
 const CONN_STATE_BY_STATES = new Int8Array(64);
 for (let os = ZEEK_INACTIVE; os <= ZEEK_RESET; os++) for (let rs = ZEEK_INACTIVE; rs <= ZEEK_RESET; rs++) CONN_STATE_BY_STATES[os * 8 + rs] = connStateOfStates(os, rs);
 
-// Sequence numbers and capture times get their final field layout now (see src/core/number-fields.ts).
+// Sequence numbers and capture times get their final field layout now (see src/core/object-layout.ts).
 {
   const z = new ZeekConn(false);
   settleNumberFields(z.orig, ['startSeq', 'lastSeq', 'dataEnd']);

@@ -28,7 +28,7 @@
  * does not say, so it is not applied. close() with unread data and ABORT look the same
  * on the wire (a RST): both are reported as `abort`.
  */
-import { settleMutableFields, settleNumberFields } from './number-fields.js';
+import { settleMutableFields, settleNumberFields } from './object-layout.js';
 import { LINUX_PROFILE, type Profile } from './profile.js';
 import { ACK, FIN, RST, SYN, type Segment } from './segment.js';
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
@@ -686,7 +686,7 @@ export class PassiveObserver {
 }
 
 // Sequence numbers and millisecond times are past the small-integer range: their fields
-// get their final layout now, before the first connection (see ./number-fields.ts).
+// get their final layout now, before the first connection (see ./object-layout.ts).
 {
   const e = new ObservedEndpoint('orig');
   settleNumberFields(e, ['iss', 'nxt', 'finSeq', 'timeWaitDeadline', 'lastSynAt', 'gapAt']);

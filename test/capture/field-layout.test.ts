@@ -1,5 +1,5 @@
 /**
- * V8 compiles the analysis once (src/core/number-fields.ts, src/capture/analyzer.ts,
+ * V8 compiles the analysis once (src/core/object-layout.ts, src/capture/analyzer.ts,
  * src/capture/packet-ring.ts): it does not throw optimised code away because a field it
  * took for constant was written again (a connection object reused, a table grown, the
  * end of the capture), nor the per-packet code at the first reused object, collision,
@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI } from '../cli/run-cli.js';
-import { exchange, type CraftedPacket, type Step } from './craft.js';
-import { rawPcap } from './helpers.js';
+import { exchange, type CraftedPacket } from './craft.js';
+import { closedExchange, rawPcap, resetExchange } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tcpstate-layout-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -24,24 +24,7 @@ function reusedConnections(): Uint8Array {
   for (let i = 0; i < 12_000; i++) {
     const a = 3_000_000_000 + i * 100_000;
     const b = 4_000_000_000 - i * 300_000;
-    const steps: Step[] =
-      i % 10 === 0
-        ? [
-            ['>', 'S', a, 0],
-            ['<', 'S.', b, a + 1],
-            ['>', '.', a + 1, b + 1],
-            ['<', 'R.', b + 1, a + 1],
-          ]
-        : [
-            ['>', 'S', a, 0],
-            ['<', 'S.', b, a + 1],
-            ['>', '.', a + 1, b + 1],
-            ['>', 'P.', a + 1, b + 1, 100],
-            ['<', 'P.', b + 1, a + 101, 900],
-            ['>', 'F.', a + 101, b + 901],
-            ['<', 'F.', b + 901, a + 102],
-            ['>', '.', a + 102, b + 902],
-          ];
+    const steps = i % 10 === 0 ? resetExchange(a, b) : closedExchange(a, b);
     const client: [string, number] = [`192.168.${(i >> 8) & 255}.${i & 255}`, 20_000 + (i % 40_000)];
     packets.push(...exchange(client, ['203.0.113.7', 443], steps, 1_700_000_000 + i * 0.002));
   }

@@ -47,6 +47,33 @@ export function rawPcap(packets: readonly CraftedPacket[]): Uint8Array {
 export { ipPacket };
 
 /** Many connections over 200 s: clean closes (TIME_WAIT ends or not before the capture does), resets, port reuse. */
+/**
+ * A connection's steps, initial sequence numbers `a` (client) and `b` (server): the
+ * handshake, a request of 100 octets, a response of `response`, and the client closes first.
+ */
+export function closedExchange(a: number, b: number, response = 900): Step[] {
+  return [
+    ['>', 'S', a, 0],
+    ['<', 'S.', b, a + 1],
+    ['>', '.', a + 1, b + 1],
+    ['>', 'P.', a + 1, b + 1, 100],
+    ['<', 'P.', b + 1, a + 101, response],
+    ['>', 'F.', a + 101, b + 1 + response],
+    ['<', 'F.', b + 1 + response, a + 102],
+    ['>', '.', a + 102, b + 2 + response],
+  ];
+}
+
+/** The handshake, then the server resets the connection. */
+export function resetExchange(a: number, b: number): Step[] {
+  return [
+    ['>', 'S', a, 0],
+    ['<', 'S.', b, a + 1],
+    ['>', '.', a + 1, b + 1],
+    ['<', 'R.', b + 1, a + 1],
+  ];
+}
+
 export function manyConnections(): Uint8Array {
   const packets = [];
   for (let i = 0; i < 400; i++) {
@@ -62,12 +89,7 @@ export function manyConnections(): Uint8Array {
       ['<', 'F.', b + 901, a + 102],
       ['>', '.', a + 102, b + 902],
     ];
-    const reset: Step[] = [
-      ['>', 'S', a, 0],
-      ['<', 'S.', b, a + 1],
-      ['>', '.', a + 1, b + 1],
-      ['<', 'R.', b + 1, a + 1],
-    ];
+    const reset = resetExchange(a, b);
     const t0 = 1_700_000_000 + i * 0.5;
     // 30 distinct 4-tuples: each is used again 15 s later, while its last connection is in TIME_WAIT.
     const client: [string, number] = [`10.0.0.${1 + (i % 10)}`, 20000 + (i % 3)];

@@ -14,7 +14,7 @@ import { DecodedSegment } from '../../src/capture/decoder.js';
 import { CaptureReader } from '../../src/capture/reader.js';
 import { LINUX_PROFILE } from '../../src/core/profile.js';
 import { exchange, type CraftedPacket, type Step } from './craft.js';
-import { manyConnections, rawPcap } from './helpers.js';
+import { closedExchange, manyConnections, rawPcap } from './helpers.js';
 
 const dir = fileURLToPath(new URL('../fixtures/pcap/', import.meta.url));
 
@@ -171,17 +171,7 @@ describe('direct NDJSON', () => {
     for (let i = 0; i < 3000; i++) {
       const a = 1000 + i * 10_000;
       const b = 900_000_000 + i * 10_000;
-      const steps: Step[] = [
-        ['>', 'S', a, 0],
-        ['<', 'S.', b, a + 1],
-        ['>', '.', a + 1, b + 1],
-        ['>', 'P.', a + 1, b + 1, 100],
-        ['<', 'P.', b + 1, a + 101, 900],
-        ['>', 'F.', a + 101, b + 901],
-        ['<', 'F.', b + 901, a + 102],
-        ['>', '.', a + 102, b + 902],
-      ];
-      packets.push(...exchange([`10.7.${i >> 8}.${i & 255}`, 30_000 + i], ['10.9.0.5', 443], steps, 1_700_000_000 + i * 0.01));
+      packets.push(...exchange([`10.7.${i >> 8}.${i & 255}`, 30_000 + i], ['10.9.0.5', 443], closedExchange(a, b), 1_700_000_000 + i * 0.01));
     }
     packets.sort((x, y) => x.t - y.t);
     const bytes = rawPcap(packets);

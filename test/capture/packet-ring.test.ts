@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { CLI } from '../cli/run-cli.js';
 import { exchange, type CraftedPacket } from './craft.js';
-import { rawPcap } from './helpers.js';
+import { closedExchange, rawPcap } from './helpers.js';
 import { Recorder } from './recorder.js';
 
 function segment(fields: Partial<Omit<DecodedSegment, 'src' | 'dst'>>, src: number[], dst: number[]): DecodedSegment {
@@ -89,16 +89,7 @@ describe('packet ring', () => {
         const v6 = i % 3 === 2;
         const client: [string, number] = [v6 ? `fd00::${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}` : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 1024 + (i % 60000)];
         packets.push(
-          ...exchange(client, [v6 ? 'fd00::1' : '192.168.1.1', 80], [
-            ['>', 'S', a, 0],
-            ['<', 'S.', b, a + 1],
-            ['>', '.', a + 1, b + 1],
-            ['>', 'P.', a + 1, b + 1, 100],
-            ['<', 'P.', b + 1, a + 101, 500],
-            ['>', 'F.', a + 101, b + 501],
-            ['<', 'F.', b + 501, a + 102],
-            ['>', '.', a + 102, b + 502],
-          ], 1_700_000_000 + i * 0.004),
+          ...exchange(client, [v6 ? 'fd00::1' : '192.168.1.1', 80], closedExchange(a, b, 500), 1_700_000_000 + i * 0.004),
         );
       }
       packets.sort((x, y) => x.t - y.t);

@@ -1,14 +1,17 @@
 /**
- * Number fields given their final representation before the first real object exists.
+ * Objects given their final layout before real work, so that V8 compiles the code that
+ * uses them once (no I/O, no clock: only how objects are laid out in memory).
  *
- * V8 stores a field that first held a small integer as one, until a number outside that
- * range arrives (a sequence number past 2^31, a time in milliseconds since 1970, an
- * IPv4 address from 128.0.0.0 up). Then it changes the object layout: optimised code
- * built for the old layout is thrown away, and every object made before is migrated
- * when next touched. In a capture that happens a few seconds in, after thousands of
- * connection objects exist, and cost tens of deoptimisations (41 on the bench file,
- * 13 after this). Storing such a number into a throwaway object at load time settles
- * the layout that every later object of the class gets.
+ * Number fields (`settleNumberFields`): V8 stores a field that first held a small
+ * integer as one, until a number outside that range arrives (a sequence number past
+ * 2^31, a time in milliseconds since 1970, an IPv4 address from 128.0.0.0 up). Then it
+ * changes the object layout: optimised code built for the old layout is thrown away, and
+ * every object made before is migrated when next touched. In a capture that happens a
+ * few seconds in, after thousands of connection objects exist, and cost tens of
+ * deoptimisations (41 on the bench file, 13 after this). Storing such a number into a
+ * throwaway object at load time settles the layout that every later object of the class
+ * gets. Fields written again (`settleMutableFields`) and arrays of objects
+ * (`objectArray`): below.
  */
 
 /** Not a small integer in any V8 build: the field becomes a double field. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { objectArray, settleMutableFields, settleNumberFields } from '../../src/core/number-fields.js';
+import { objectArray, settleMutableFields, settleNumberFields } from '../../src/core/object-layout.js';
 import { ObservedEndpoint, PassiveObserver } from '../../src/core/observer.js';
 import { LINUX_PROFILE } from '../../src/core/profile.js';
 
@@ -47,7 +47,7 @@ describe('objectArray', () => {
     expect(a).toEqual([]);
     a.push({ n: 1 });
     expect(a).toEqual([{ n: 1 }]);
-    const built = fileURLToPath(new URL('../../dist/core/number-fields.js', import.meta.url));
+    const built = fileURLToPath(new URL('../../dist/core/object-layout.js', import.meta.url));
     const script = `const { objectArray } = await import(${JSON.stringify(built)}); console.log(%HasObjectElements(objectArray()), %HasObjectElements([]));`;
     const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
